@@ -1,0 +1,85 @@
+"""The JSON API, version 1. Its OpenAPI 3.1 document is served at /api/v1/openapi.json.
+
+Errors are RFC 9457 problem details (``application/problem+json``), mapped here from the same
+``ApplicationError`` family the pages use.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from portal.api.schemas import EServiceStatusOut, PlannedOutageOut, ProblemOut, StatusOut
+from portal.common.errors import (
+    ApplicationError,
+    problem_for,
+    problem_for_status,
+    problem_response,
+)
+from portal.notices.selectors import service_status
+
+api = NinjaAPI(
+    title="E-tjänster för arbetsgivare",
+    version="1",
+    description="The employer e-services portal's JSON API. Errors are RFC 9457 problem details.",
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return problem_response(request, problem_for(exc))
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"location": list(map(str, error.get("loc", []))), "message": str(error.get("msg", ""))}
+        for error in exc.errors
+    ]
+    return problem_response(request, problem_for_status(422, errors=errors))
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(request, problem_for_status(401))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem_response(request, problem_for_status(exc.status_code, str(exc.message)))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, problem_for_status(404))
+
+
+@api.get(
+    "/status",
+    response={200: StatusOut, 503: ProblemOut},
+    summary="Service status",
+    description="Each e-service's status (open, closed, maintenance) and the planned outages. Public.",
+    tags=["status"],
+)
+def status(request: HttpRequest) -> StatusOut:
+    current = service_status()
+    return StatusOut(
+        eservices=[
+            EServiceStatusOut(code=e.code, name=str(e.name), status=str(e.status))
+            for e in current.eservices
+        ],
+        planned_outages=[
+            PlannedOutageOut(
+                starts_at=o.starts_at,
+                ends_at=o.ends_at,
+                title=o.title,
+                eservice_codes=list(o.eservice_codes),
+            )
+            for o in current.planned_outages
+        ],
+    )

@@ -1,0 +1,20 @@
+"""The audit log: every activity in the portal, append-only (R14).
+
+Service functions call ``audit.record(...)`` (``from portal import audit``) inside their transaction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from portal.audit.services import record as record
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the models behind ``record`` need the app registry to be ready.
+    if name == "record":
+        from portal.audit.services import record  # noqa: PLC0415
+
+        return record
+    raise AttributeError(name)

@@ -1,0 +1,31 @@
+"""The catalogue of audit event types: ``<scope>:<resource>:<action>``, no magic strings.
+
+Each issue that adds a capability adds its event types here; a test checks the form and that no two
+members share a value. Values are stored in the log, so a value is never changed once released.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    # identity: logins and sessions (R2, R14)
+    LOGIN_STARTED = "identity:login:start"
+    LOGIN_SUCCEEDED = "identity:login:succeed"
+    LOGIN_FAILED = "identity:login:fail"
+    LOGIN_CANCELLED = "identity:login:cancel"
+    LOGIN_REFUSED = "identity:login:refuse"
+    SESSION_ENDED = "identity:session:end"
+    SESSION_EXPIRED = "identity:session:expire"
+    # access: every denial is recorded (R14)
+    ACCESS_DENIED = "access:request:deny"
+    # system: the portal's own housekeeping
+    SYSTEM_DEMO_DATA_LOADED = "system:demo-data:load"
+
+
+class ActorKind(StrEnum):
+    """Who caused an event: a person, or the portal itself (a background task, a command)."""
+
+    PERSON = "person"
+    SYSTEM = "system"

@@ -1,0 +1,80 @@
+"""The append-only audit log (R14).
+
+Rows are only ever inserted. The model refuses updates and deletes in Python, its queryset refuses
+bulk updates and deletes, and the database itself rejects UPDATE, DELETE and TRUNCATE with triggers
+(migration 0002), so that not even a raw SQL statement from the application can rewrite history.
+Tamper evidence for whoever controls the database (a hash chain and signed tree heads) builds on
+this table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised for any attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("audit events are never updated")
+
+    def delete(self) -> NoReturn:
+        raise AuditLogIsAppendOnly("audit events are never deleted")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("audit events are never updated")
+
+
+class AuditEvent(models.Model):
+    """One thing that happened: who did what, to what, when, from where, and with which result."""
+
+    occurred_at = models.DateTimeField(_("tidpunkt"), default=timezone.now, db_index=True)
+    # Values of audit.constants.EventType; no database choices, so that adding a type needs no
+    # migration of this table.
+    event_type = models.CharField(_("händelse"), max_length=64)
+    actor_kind = models.CharField(_("aktör"), max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What the event concerns, as a type name and id, so that the log can refer to objects of any
+    # app without a foreign key per app (and survives the object's own retention rules).
+    object_type = models.CharField(_("objekttyp"), max_length=64, blank=True)
+    object_id = models.CharField(_("objekt-id"), max_length=64, blank=True)
+    data = models.JSONField(_("uppgifter"), default=dict, encoder=DjangoJSONEncoder)
+    request_id = models.CharField(_("begäran-id"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loggad händelse")
+        verbose_name_plural = _("loggade händelser")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit events are never updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("audit events are never deleted")

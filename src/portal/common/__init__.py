@@ -1,0 +1,1 @@
+"""What every app shares: the error family, middleware, logging, route declarations."""

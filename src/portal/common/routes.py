@@ -1,0 +1,40 @@
+"""How a view declares who may reach it. Every route must declare it (a test walks the resolver):
+either ``public`` (anyone, logged in or not), or a permission checked by ``access.can``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+PUBLIC = "public"
+
+
+def public(view: View) -> View:
+    """Mark a view as reachable by anyone."""
+    view.portal_access = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def access_of(view: Callable[..., Any]) -> str | None:
+    """What a view declared, looking through wrappers (csrf_exempt, require_http_methods, ...)."""
+    current: Any = view
+    while current is not None:
+        declared = getattr(current, "portal_access", None)
+        if declared:
+            return str(declared)
+        current = getattr(current, "__wrapped__", None)
+    return None
+
+
+def read_only(view: View) -> View:
+    """A view that only answers GET and HEAD and changes nothing.
+
+    Such a view is exempt from the CSRF check (there is nothing to forge), so that a POST to it
+    gets the right answer, 405 Method Not Allowed, instead of a misleading CSRF error.
+    """
+    return csrf_exempt(require_safe(view))

@@ -1,0 +1,323 @@
+"""The portal's only settings module: every value comes from the environment (docs/configuration.md).
+
+Two environments exist. ``development`` (the default, used by ``make run`` and the tests) has safe
+defaults so that a fresh clone runs with no configuration. ``production`` has no defaults for
+secrets and refuses to start when one is missing, when DEBUG is on, or when the demo e-ID simulator
+is enabled: a misconfigured production server must fail at start-up, never serve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from portal.common.logging import logging_config
+from portal.config.env import env_bool, env_choice, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = PACKAGE_DIR.parent.parent
+
+ENVIRONMENT = env_choice("PORTAL_ENVIRONMENT", "development", ("development", "production"))
+PRODUCTION = ENVIRONMENT == "production"
+
+VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or PROJECT_DIR / "var")
+
+DEBUG = env_bool("DEBUG", default=False)
+
+# Refused in production (it starts with django-insecure).
+_DEV_SECRET_KEY = "django-insecure-development-only-key-never-used-in-production-0123456789"  # noqa: S105
+# Django's own rule for a strong key (security.W009).
+_MIN_SECRET_KEY_LENGTH = 50
+_MIN_SECRET_KEY_UNIQUE = 5
+SECRET_KEY = env_str("SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET_KEY)
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# --- e-ID --------------------------------------------------------------------------------------
+#: Issuers whose e-ID may be used to log in (R12); anything else is refused.
+EID_ALLOWED_ISSUERS = env_list("EID_ALLOWED_ISSUERS", ["bankid"])
+#: Lowest assurance level accepted (loa2, loa3 or loa4, as in the Swedish e-ID trust framework).
+EID_MIN_ASSURANCE = env_choice("EID_MIN_ASSURANCE", "loa3", ("loa2", "loa3", "loa4"))
+#: The local BankID simulator and its test app: for development and demos only.
+EID_SIMULATOR = env_bool("PORTAL_EID_SIMULATOR", default=not PRODUCTION)
+BANKID_API_URL = env_str(
+    "BANKID_API_URL",
+    "https://appapi2.bankid.com/rp/v6.0" if PRODUCTION else "https://127.0.0.1:8443/rp/v6.0",
+)
+BANKID_CLIENT_CERT = env_str("BANKID_CLIENT_CERT")
+BANKID_CLIENT_KEY = env_str("BANKID_CLIENT_KEY")
+BANKID_CA_CERT = env_str("BANKID_CA_CERT")
+BANKID_TIMEOUT_SECONDS = env_int("BANKID_TIMEOUT_SECONDS", 10, minimum=1)
+
+
+def _refuse_insecure_production() -> None:
+    """Production must not start with a missing secret, DEBUG, or the demo e-ID simulator."""
+    problems: list[str] = []
+    if not SECRET_KEY:
+        problems.append("SECRET_KEY is not set")
+    elif (
+        SECRET_KEY.startswith("django-insecure")
+        or len(set(SECRET_KEY)) < _MIN_SECRET_KEY_UNIQUE
+        or len(SECRET_KEY) < _MIN_SECRET_KEY_LENGTH
+    ):
+        problems.append("SECRET_KEY is too weak (at least 50 characters, not a development key)")
+    if DEBUG:
+        problems.append("DEBUG is on")
+    if EID_SIMULATOR:
+        problems.append("PORTAL_EID_SIMULATOR is on (the demo e-ID simulator)")
+    if not ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS is not set")
+    if "bankid" in EID_ALLOWED_ISSUERS:
+        problems.extend(
+            f"{name} is not set (BankID is an allowed issuer)"
+            for name, value in (
+                ("BANKID_CLIENT_CERT", BANKID_CLIENT_CERT),
+                ("BANKID_CLIENT_KEY", BANKID_CLIENT_KEY),
+                ("BANKID_CA_CERT", BANKID_CA_CERT),
+            )
+            if not value
+        )
+    if problems:
+        msg = "Refusing to start in production: " + "; ".join(problems) + "."
+        raise ImproperlyConfigured(msg)
+
+
+if PRODUCTION:
+    _refuse_insecure_production()
+
+# --- Applications ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "csp",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "portal.common",
+    "portal.web",
+    "portal.identity",
+    "portal.employers",
+    "portal.terms",
+    "portal.access",
+    "portal.audit",
+    "portal.eservices",
+    "portal.notices",
+    "portal.messaging",
+    "portal.backoffice",
+    "portal.api",
+]
+
+MIDDLEWARE = [
+    "portal.common.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.common.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.common.middleware.SessionLifetimeMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.common.middleware.NoStoreForPersonMiddleware",
+    "portal.common.middleware.ErrorPageMiddleware",
+]
+
+ROOT_URLCONF = "portal.config.urls"
+WSGI_APPLICATION = "portal.config.wsgi.application"
+AUTH_USER_MODEL = "identity.Person"
+# Nobody has a password: people log in with e-ID only (R2). Django's password login stays unused.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.web.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+try:
+    _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+except (ValueError, KeyError) as error:
+    msg = f"DATABASE_URL is not a database address this portal understands: {error}"
+    raise ImproperlyConfigured(msg) from None
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # One file shared by the web process and the task worker: WAL lets them read while the other
+    # writes, IMMEDIATE transactions take the write lock up front so nobody deadlocks on upgrade.
+    _database["CONN_MAX_AGE"] = 0
+    _database["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+elif _database["ENGINE"] == "django.db.backends.postgresql":
+    _database.setdefault("OPTIONS", {})
+    _database["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and sessions ------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Messages ride in the session, so that no extra cookie is set.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+#: Idle timeout (the session ends after this long without a request) and absolute lifetime.
+SESSION_IDLE_SECONDS = env_int("PORTAL_SESSION_IDLE_MINUTES", 20, minimum=1) * 60
+SESSION_MAX_SECONDS = env_int("PORTAL_SESSION_MAX_HOURS", 8, minimum=1) * 3600
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# The __Host- prefix binds a cookie to this exact host and path /, so that no sibling domain can set
+# or shadow it. Browsers accept such cookies only with Secure, which they allow on http://localhost
+# and 127.0.0.1 too, so the same names work in development.
+SESSION_COOKIE_NAME = "__Host-portal_session"
+CSRF_COOKIE_NAME = "__Host-portal_csrf"
+LANGUAGE_COOKIE_NAME = "__Host-portal_language"
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+CSRF_FAILURE_VIEW = "portal.web.errors.csrf_failure"
+
+# --- Security headers --------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = env_int("PORTAL_HSTS_SECONDS", 63_072_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("PORTAL_HSTS_PRELOAD", default=True)
+    SECURE_SSL_REDIRECT = env_bool("PORTAL_SSL_REDIRECT", default=True)
+    # Load balancers probe health over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if env_bool("PORTAL_TRUST_X_FORWARDED_PROTO", default=False):
+    # Only behind a proxy that sets this header itself and strips it from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# No inline script or style anywhere: every script and stylesheet is a file served from here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# --- Internationalisation ----------------------------------------------------------------------
+LANGUAGE_CODE = "sv"
+LANGUAGES = [("sv", _("Svenska")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Europe/Stockholm"
+
+# --- Static files ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("PORTAL_STATIC_ROOT") or VAR_DIR / "static")
+NODE_MODULES_DIR = Path(env_str("PORTAL_NODE_MODULES") or PROJECT_DIR / "node_modules")
+# FKUI comes from npm (package.json); it is served from here, never from a CDN.
+STATICFILES_DIRS = [
+    PACKAGE_DIR / "static",
+    ("fkui/design", NODE_MODULES_DIR / "@fkui" / "design" / "lib"),
+    ("fkui/theme-default", NODE_MODULES_DIR / "@fkui" / "theme-default" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# In development the files are served straight from their sources, no collectstatic needed
+# (WhiteNoise still wants its root to exist).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Mail --------------------------------------------------------------------------------------
+MAIL_BACKEND = env_choice("PORTAL_MAIL_BACKEND", "smtp" if PRODUCTION else "file", ("smtp", "file"))
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+}[MAIL_BACKEND]
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "E-tjänster för arbetsgivare <noreply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Background tasks --------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+# --- The agency running the portal (shown on pages) ---------------------------------------------
+AGENCY_NAME = env_str("PORTAL_AGENCY_NAME", "Demomyndigheten")
+SUPPORT_PHONE = env_str("PORTAL_SUPPORT_PHONE", "0771-00 00 00")
+SUPPORT_EMAIL = env_str("PORTAL_SUPPORT_EMAIL", "arbetsgivare@example.se")
+SUPPORT_HOURS = env_str("PORTAL_SUPPORT_HOURS", "vardagar 8–16")
+
+# --- Logging -----------------------------------------------------------------------------------
+LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+LOG_FORMAT = env_choice("PORTAL_LOG_FORMAT", "json", ("json", "console"))
+LOGGING_CONFIG = None
+logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from portal.api.v1 import api
+from portal.web import views
+
+# Page addresses are Swedish, as a Swedish public service's are; the API's are English.
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("villkor/", views.terms, name="terms"),
+    path("tillganglighet/", views.accessibility, name="accessibility"),
+    path("tekniska-krav/", views.technical_requirements, name="technical-requirements"),
+    path("hjalp/", views.help_page, name="help"),
+    path("driftstatus/", views.status, name="status"),
+    path("sprak/", views.set_language, name="set-language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+]
+
+handler400 = "portal.web.errors.bad_request"
+handler403 = "portal.web.errors.permission_denied"
+handler404 = "portal.web.errors.page_not_found"
+handler500 = "portal.web.errors.server_error"

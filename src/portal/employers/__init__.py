@@ -1,0 +1,1 @@
+"""Employers, enrolment (signatory check, paper enrolment), de-registration and termination (R6, R7, R17)."""

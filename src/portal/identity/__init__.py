@@ -1,0 +1,1 @@
+"""People, e-ID providers, login and sessions (R2, R12)."""

@@ -1,0 +1,1 @@
+"""The outbox of e-mails and in-portal messages, sent after commit with retries."""

@@ -1,0 +1,1 @@
+"""Announcements, planned outages, service status and maintenance mode (R5, R15)."""

@@ -1,0 +1,110 @@
+"""A real portal server process (gunicorn) for tests that must see what a browser or a load
+balancer sees: start-up checks, static files, headers, and the database being unreachable."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def portal_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a portal process with its own SQLite database and var/ under tmp_path."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PORTAL_", "DATABASE_", "DJANGO_", "BANKID_", "EID_"))
+        and key not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+    }
+    env.update(
+        {
+            "PORTAL_VAR_DIR": str(tmp_path / "var"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+            "PORTAL_LOG_FORMAT": "json",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def run_portal(
+    args: list[str], env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "portal"), *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextmanager
+def portal_server(
+    env: Mapping[str, str], *, migrate: bool = True, collectstatic: bool = False
+) -> Iterator[str]:
+    """Start gunicorn on a free port with ``env``; yield its base URL; stop it afterwards."""
+    if migrate:
+        done = run_portal(["migrate", "--noinput"], env)
+        assert done.returncode == 0, done.stderr
+    if collectstatic:
+        done = run_portal(["collectstatic", "--noinput"], env)
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "portal.config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ],
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read() if process.stdout else ""
+                raise RuntimeError(f"the portal server exited at start-up:\n{output}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the portal server did not answer /healthz within 30 s")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()

@@ -1,0 +1,66 @@
+"""Fail closed: every route declares who may reach it, or the suite fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from portal.common.routes import PUBLIC, access_of
+
+# The API's routes are declared per operation in django-ninja (auth=...); its public operations
+# are listed here by name, and every other API operation must carry an authentication.
+PUBLIC_API_OPERATIONS = {
+    "api-v1:api-root",
+    "api-v1:status",
+    "api-v1:openapi-json",
+    "api-v1:openapi-view",
+}
+
+
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, Any]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = (
+                f"{namespace}:{entry.namespace}"
+                if namespace and entry.namespace
+                else entry.namespace or namespace
+            )
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else entry.name or ""
+            yield prefix + str(entry.pattern), name, entry.callback
+
+
+def test_every_route_declares_its_access() -> None:
+    undeclared = []
+    for route, name, callback in _walk(get_resolver().url_patterns):
+        if name.startswith("api-v1:"):
+            if name not in PUBLIC_API_OPERATIONS:
+                undeclared.append(f"{route} ({name}): API operation without an explicit decision")
+            continue
+        if access_of(callback) is None:
+            undeclared.append(f"{route} ({name})")
+    assert undeclared == [], "routes that declare neither public nor a permission"
+
+
+def test_the_public_pages_are_the_ones_we_meant() -> None:
+    public = {
+        name
+        for _route, name, callback in _walk(get_resolver().url_patterns)
+        if access_of(callback) == PUBLIC
+    }
+    assert public == {
+        "home",
+        "terms",
+        "accessibility",
+        "technical-requirements",
+        "help",
+        "status",
+        "set-language",
+        "healthz",
+        "readyz",
+    }
