@@ -47,7 +47,7 @@ migrate: install ## Create or update the database (SQLite under var/ unless DATA
 	$(BIN)/portal migrate --noinput
 
 .PHONY: demo-data
-demo-data: migrate ## Load the fictional demo people and companies
+demo-data: migrate ## Load the fictional demo data (idempotent)
 	$(BIN)/portal load_demo_data
 
 .PHONY: run
@@ -56,7 +56,7 @@ run: demo-data ## Serve the portal on http://$(HOST):$(PORT)/ with the backgroun
 	PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console} $(BIN)/portal db_worker --no-startup-delay & \
 	echo; echo "  Portalen körs på http://$(HOST):$(PORT)/  (avsluta med Ctrl+C)"; echo; \
 	PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console} $(BIN)/gunicorn portal.config.wsgi \
-		--bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --access-logformat '%(m)s %(U)s %(s)s' & \
+		--bind $(HOST):$(PORT) --workers 2 --threads 4 & \
 	wait -n
 
 .PHONY: browser
