@@ -51,11 +51,14 @@ demo-data: migrate ## Load the fictional demo data (idempotent)
 	$(BIN)/portal load_demo_data
 
 .PHONY: run
-run: demo-data ## Serve the portal on http://$(HOST):$(PORT)/ with the background-task worker
+run: demo-data ## Serve the portal on http://$(HOST):$(PORT)/ with the task worker and the BankID simulator
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
-	PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console} $(BIN)/portal db_worker --no-startup-delay & \
-	echo; echo "  Portalen körs på http://$(HOST):$(PORT)/  (avsluta med Ctrl+C)"; echo; \
-	PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console} $(BIN)/gunicorn portal.config.wsgi \
+	export PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console}; \
+	$(BIN)/portal db_worker --no-startup-delay & \
+	$(BIN)/portal bankid-simulator & \
+	echo; echo "  Portalen körs på http://$(HOST):$(PORT)/  (avsluta med Ctrl+C)"; \
+	echo "  Logga in med BankID-simulatorn: välj \"BankID på den här enheten\" och godkänn i testappen."; echo; \
+	$(BIN)/gunicorn portal.config.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --threads 4 & \
 	wait -n
 

@@ -76,3 +76,9 @@ def test_any_text_is_either_normalised_or_refused_cleanly(text: str) -> None:
 def test_masking_keeps_the_birth_date_only() -> None:
     assert mask_personal_number("191212121212") == "19121212-****"
     assert mask_personal_number("garbage") == "****"
+
+
+@pytest.mark.parametrize("text", ["0000000²0000", "19121212-121²", "١٩١٢١٢١٢-١٢١٢"])
+def test_digits_of_other_scripts_are_refused(text: str) -> None:
+    with pytest.raises(InvalidPersonalNumber):
+        normalise_personal_number(text)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from portal.common.routes import PUBLIC, access_of
+from portal.common.routes import AUTHENTICATED, PUBLIC, access_of
 
 # The API's routes are declared per operation in django-ninja (auth=...); its public operations
 # are listed here by name, and every other API operation must carry an authentication.
@@ -63,4 +63,18 @@ def test_the_public_pages_are_the_ones_we_meant() -> None:
         "set-language",
         "healthz",
         "readyz",
+        "identity:login",
+        "identity:bankid-start",
+        "identity:order",
+        "identity:order-status",
+        "identity:order-cancel",
     }
+
+
+def test_the_pages_for_logged_in_people_are_the_ones_we_meant() -> None:
+    logged_in = {
+        name
+        for _route, name, callback in _walk(get_resolver().url_patterns)
+        if access_of(callback) == AUTHENTICATED
+    }
+    assert logged_in == {"identity:logout", "identity:logout-everywhere", "identity:account"}

@@ -18,6 +18,13 @@ class EventType(StrEnum):
     LOGIN_REFUSED = "identity:login:refuse"
     SESSION_ENDED = "identity:session:end"
     SESSION_EXPIRED = "identity:session:expire"
+    SESSIONS_ENDED_EVERYWHERE = "identity:session:end-everywhere"
+    SIGNATURE_STARTED = "identity:signature:start"
+    SIGNATURE_COMPLETED = "identity:signature:complete"
+    SIGNATURE_FAILED = "identity:signature:fail"
+    SIGNATURE_CANCELLED = "identity:signature:cancel"
+    # An order id that is unknown, belongs to another browser session or was already used.
+    EID_ORDER_REFUSED = "identity:eid-order:refuse"
     # access: every denial is recorded (R14)
     ACCESS_DENIED = "access:request:deny"
     # system: the portal's own housekeeping

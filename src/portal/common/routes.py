@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 View = TypeVar("View", bound=Callable[..., Any])
 
 PUBLIC = "public"
+AUTHENTICATED = "authenticated"
 
 
 def public(view: View) -> View:
@@ -38,3 +39,12 @@ def read_only(view: View) -> View:
     gets the right answer, 405 Method Not Allowed, instead of a misleading CSRF error.
     """
     return csrf_exempt(require_safe(view))
+
+
+def authenticated(view: View) -> View:
+    """Any logged-in person; others are sent to the login page (and come back afterwards)."""
+    from django.contrib.auth.decorators import login_required  # noqa: PLC0415
+
+    wrapped: Any = login_required(view, login_url="identity:login")
+    wrapped.portal_access = AUTHENTICATED
+    return wrapped  # type: ignore[no-any-return]

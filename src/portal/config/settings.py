@@ -51,10 +51,26 @@ BANKID_API_URL = env_str(
     "BANKID_API_URL",
     "https://appapi2.bankid.com/rp/v6.0" if PRODUCTION else "https://127.0.0.1:8443/rp/v6.0",
 )
-BANKID_CLIENT_CERT = env_str("BANKID_CLIENT_CERT")
-BANKID_CLIENT_KEY = env_str("BANKID_CLIENT_KEY")
-BANKID_CA_CERT = env_str("BANKID_CA_CERT")
+# In development the simulator's test PKI (generated at first start, never committed) is used.
+_SIMULATOR_PKI = VAR_DIR / "bankid"
+BANKID_CLIENT_CERT = env_str(
+    "BANKID_CLIENT_CERT", "" if PRODUCTION else str(_SIMULATOR_PKI / "client.pem")
+)
+BANKID_CLIENT_KEY = env_str(
+    "BANKID_CLIENT_KEY", "" if PRODUCTION else str(_SIMULATOR_PKI / "client.key")
+)
+BANKID_CA_CERT = env_str("BANKID_CA_CERT", "" if PRODUCTION else str(_SIMULATOR_PKI / "ca.pem"))
 BANKID_TIMEOUT_SECONDS = env_int("BANKID_TIMEOUT_SECONDS", 10, minimum=1)
+#: requirement.certificatePolicies sent with every order; empty means BankID's own default.
+BANKID_CERTIFICATE_POLICIES = env_list("BANKID_CERTIFICATE_POLICIES")
+#: The simulator's test app, where a demo person approves an order (development only).
+BANKID_SIMULATOR_APP_URL = env_str("BANKID_SIMULATOR_APP_URL", "http://127.0.0.1:8444").rstrip("/")
+#: Where "BankID on this device" leads: the BankID app itself, or in development the test app.
+BANKID_AUTOSTART_URL = (
+    BANKID_SIMULATOR_APP_URL + "/?autostarttoken={token}"
+    if EID_SIMULATOR
+    else "bankid:///?autostarttoken={token}&redirect=null"
+)
 
 
 def _refuse_insecure_production() -> None:
@@ -140,6 +156,7 @@ WSGI_APPLICATION = "portal.config.wsgi.application"
 AUTH_USER_MODEL = "identity.Person"
 # Nobody has a password: people log in with e-ID only (R2). Django's password login stays unused.
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "identity:login"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 TEMPLATES = [

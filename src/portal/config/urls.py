@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from portal.api.v1 import api
 from portal.web import views
@@ -14,6 +14,7 @@ urlpatterns = [
     path("hjalp/", views.help_page, name="help"),
     path("driftstatus/", views.status, name="status"),
     path("sprak/", views.set_language, name="set-language"),
+    path("", include("portal.identity.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("api/v1/", api.urls),

@@ -79,3 +79,116 @@ class Person(AbstractBaseUser):
         if self.personal_number:
             return mask_personal_number(self.personal_number)
         return str(_("utländsk e-legitimation"))
+
+
+class EidTransaction(models.Model):
+    """One e-ID order: a login, or a signature of something shown to the person.
+
+    It lives on the server; the browser only knows its public id. It is bound to the browser
+    session that started it, so that an id copied to another browser is useless, and it is
+    finished exactly once, so that a completed order cannot be replayed.
+    """
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("inloggning")
+        SIGN = "sign", _("underskrift")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pågår")
+        COMPLETE = "complete", _("klar")
+        FAILED = "failed", _("misslyckades")
+        CANCELLED = "cancelled", _("avbruten")
+        REFUSED = "refused", _("nekad")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    provider = models.CharField(max_length=32)
+    transaction_id = models.CharField(max_length=128)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    hint_code = models.CharField(max_length=64, blank=True)
+    message_key = models.CharField(max_length=32, blank=True)
+    same_device = models.BooleanField(default=False)
+    # The provider's secrets for this order (BankID: qrStartToken, qrStartSecret, autoStartToken).
+    secrets = models.JSONField(default=dict)
+    #: SHA-256 of a random value kept in the session that started the order.
+    session_binding = models.CharField(max_length=64)
+    end_user_ip = models.GenericIPAddressField(null=True, blank=True)
+    next_url = models.CharField(max_length=512, blank=True)
+    # What is signed (purpose "sign"): the text shown in the app and a digest of the object.
+    visible_text = models.TextField(blank=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    poll_failures = models.PositiveSmallIntegerField(default=0)
+    restarts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    #: Set when the result has been used (the person logged in, the signature stored).
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("e-legitimeringsorder")
+        verbose_name_plural = _("e-legitimeringsordrar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "transaction_id"], name="eid_transaction_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.purpose} {self.status}"
+
+
+class Login(models.Model):
+    """A completed e-ID login: who, with which issuer and assurance, when and from where (R2)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="logins")
+    transaction = models.OneToOneField(
+        EidTransaction, on_delete=models.PROTECT, related_name="login"
+    )
+    issuer = models.CharField(_("utfärdare"), max_length=32)
+    assurance = models.CharField(_("tillitsnivå"), max_length=8)
+    ip_address = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    logged_in_at = models.DateTimeField(_("inloggad"), auto_now_add=True)
+    # The session this login opened, so that "log out everywhere" can end it.
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    ended_at = models.DateTimeField(_("utloggad"), null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("inloggning")
+        verbose_name_plural = _("inloggningar")
+        ordering = ["-logged_in_at"]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.logged_in_at:%Y-%m-%d %H:%M}"
+
+
+class Signature(models.Model):
+    """A signature made with e-ID, kept with what was signed: the text the person saw, the
+    object it concerns, the provider's signature and the OCSP response that proves the
+    certificate was valid at the time."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="signatures")
+    transaction = models.OneToOneField(
+        EidTransaction, on_delete=models.PROTECT, related_name="signature"
+    )
+    issuer = models.CharField(max_length=32)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    visible_text = models.TextField()
+    signature = models.TextField()
+    ocsp_response = models.TextField()
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("underskrift")
+        verbose_name_plural = _("underskrifter")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="signature_object")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id} {self.signed_at:%Y-%m-%d}"

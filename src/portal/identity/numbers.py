@@ -15,6 +15,11 @@ from stdnum.se import personnummer
 _COORDINATION_OFFSET = 60
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also accepts superscripts and other scripts' digits.
+    return text.isascii() and text.isdigit()
+
+
 class InvalidPersonalNumber(ValueError):
     """The text is not a valid personal or coordination number."""
 
@@ -31,7 +36,7 @@ def normalise_personal_number(text: str) -> str:
         raise InvalidPersonalNumber(str(error)) from None
     # stdnum's compact form is [CC]YYMMDD[-+]NNNC: find the day, whatever the length.
     day_at = len(compacted) - 7
-    if day_at < 4 or not compacted[day_at : day_at + 2].isdigit():  # noqa: PLR2004
+    if day_at < 4 or not _ascii_digits(compacted[day_at : day_at + 2]):  # noqa: PLR2004
         raise InvalidPersonalNumber("not a personal identity number")
     day = int(compacted[day_at : day_at + 2])
     coordination = day > _COORDINATION_OFFSET
@@ -41,7 +46,7 @@ def normalise_personal_number(text: str) -> str:
         else compacted
     )
     digits = compacted.replace("-", "").replace("+", "")
-    if len(compacted) not in (11, 13) or compacted[-5] not in "-+" or not digits.isdigit():
+    if len(compacted) not in (11, 13) or compacted[-5] not in "-+" or not _ascii_digits(digits):
         raise InvalidPersonalNumber("not a personal identity number")
     try:
         # stdnum's own validate() would check the digit against the shifted day; the check digit

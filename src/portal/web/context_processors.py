@@ -16,4 +16,5 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "support_hours": settings.SUPPORT_HOURS,
         "terms_url": reverse("terms"),
         "status_url": reverse("status"),
+        "help_url": reverse("help"),
     }

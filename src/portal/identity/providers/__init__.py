@@ -1,0 +1,1 @@
+"""E-ID providers behind one interface (``base.IdentityProvider``) and the registry of them."""

@@ -1,0 +1,117 @@
+"""A demo person logs in through the BankID simulator's test app, as after `make run`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from portal.identity.bankid.pki import TestPki
+from portal.identity.bankid.simulator import start_simulator
+from portal.identity.demo import DEMO_PEOPLE
+from tests.e2e.conftest import axe_violations
+from tests.support.server import portal_env, portal_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def portal_with_bankid(
+    bankid_pki: TestPki, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    with start_simulator(pki=bankid_pki, people=DEMO_PEOPLE) as simulator:
+        tmp_path = Path(tmp_path_factory.mktemp("e2e-login"))
+        env = portal_env(
+            tmp_path,
+            BANKID_API_URL=simulator.api_url,
+            BANKID_CLIENT_CERT=str(bankid_pki.client_cert),
+            BANKID_CLIENT_KEY=str(bankid_pki.client_key),
+            BANKID_CA_CERT=str(bankid_pki.ca_cert),
+            BANKID_SIMULATOR_APP_URL=simulator.app_url,
+        )
+        with portal_server(env) as base_url:
+            yield {"url": base_url, "simulator": simulator}
+
+
+def test_a_demo_person_logs_in_on_this_device(
+    page: Page, portal_with_bankid: dict[str, Any]
+) -> None:
+    base = portal_with_bankid["url"]
+    page.goto(base + "/")
+    page.get_by_role("link", name="Logga in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logga in")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="BankID på den här enheten").click()
+    expect(page.get_by_role("status").first).to_contain_text("Försöker starta BankID-appen.")
+    assert axe_violations(page) == []
+    order_page = page.url
+
+    # "Starta BankID-appen" opens the simulator's test app (in production: the BankID app).
+    page.get_by_role("link", name="Starta BankID-appen").click()
+    expect(page).to_have_title("BankID-simulator – testapp")
+    page.get_by_label("Person").first.select_option(label="Tolvan Tolvansson (19121212-1212)")
+    page.get_by_role("button", name="Legitimera").first.click()
+    expect(page.get_by_text("Klart – gå tillbaka till webbplatsen.")).to_be_visible()
+
+    page.goto(order_page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ditt konto", timeout=10_000)
+    expect(page.get_by_text("19121212-****")).to_be_visible()
+    assert axe_violations(page) == []
+    assert page.csp_violations == []  # type: ignore[attr-defined]
+
+    page.get_by_role("button", name="Logga ut").first.click()
+    expect(page.get_by_text("Du är utloggad.")).to_be_visible()
+
+
+def test_the_qr_code_changes_every_second_and_the_page_follows_the_app(
+    page: Page, portal_with_bankid: dict[str, Any]
+) -> None:
+    import httpx  # noqa: PLC0415
+
+    base, simulator = portal_with_bankid["url"], portal_with_bankid["simulator"]
+    page.goto(base + "/logga-in/")
+    page.get_by_role("button", name="Mobilt BankID på en annan enhet").click()
+    qr = page.locator("[data-eid-qr] svg")
+    expect(qr).to_be_visible()
+    first = qr.inner_html()
+    page.wait_for_timeout(2200)
+    assert qr.inner_html() != first, "the QR code did not change"
+    assert axe_violations(page) == []
+
+    orders = httpx.get(f"{simulator.app_url}/control/orders").json()
+    pending = [o for o in orders if o["status"] == "pending"]
+    assert len(pending) == 1
+    httpx.post(
+        f"{simulator.app_url}/control/orders/{pending[0]['orderRef']}/approve",
+        json={"personalNumber": "198001011231"},
+    ).raise_for_status()
+    # The page's script notices within a few seconds and goes on by itself.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ditt konto", timeout=10_000)
+    expect(page.get_by_text("Astrid Demosson").first).to_be_visible()
+
+
+def test_the_order_page_works_without_javascript(
+    browser: Any, portal_with_bankid: dict[str, Any]
+) -> None:
+    import httpx  # noqa: PLC0415
+
+    base, simulator = portal_with_bankid["url"], portal_with_bankid["simulator"]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(base + "/logga-in/")
+        page.get_by_role("button", name="Mobilt BankID på en annan enhet").click()
+        expect(page.locator("[data-eid-qr] svg")).to_be_visible()
+        orders = httpx.get(f"{simulator.app_url}/control/orders").json()
+        pending = [o for o in orders if o["status"] == "pending"]
+        httpx.post(
+            f"{simulator.app_url}/control/orders/{pending[-1]['orderRef']}/approve",
+            json={"personalNumber": "198503152343"},
+        ).raise_for_status()
+        # The <noscript> refresh reloads the page every two seconds until the login is done.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Ditt konto", timeout=10_000)
+    finally:
+        context.close()
