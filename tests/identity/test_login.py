@@ -296,7 +296,14 @@ def test_an_issuer_the_agency_does_not_allow_is_refused(
 ) -> None:
     settings.EID_ALLOWED_ISSUERS = ["freja"]
     assert "inte tillgänglig" in client.get("/logga-in/").content.decode()
-    assert client.post("/logga-in/bankid/", {"device": "other"}).status_code == 404
+    response = client.post("/logga-in/bankid/", {"device": "other"})
+    assert response.status_code == 404
+    assert "Den e-legitimationen kan inte användas här." in response.content.decode()
+    assert events(EventType.LOGIN_REFUSED)[0].data == {
+        "provider": "bankid",
+        "reason": "issuer-not-allowed",
+    }
+    assert not EidTransaction.objects.exists()
 
 
 def test_a_login_below_the_required_assurance_is_refused_and_audited(
@@ -392,3 +399,12 @@ def test_log_out_everywhere_ends_the_other_sessions_too(bankid: Any) -> None:
 def test_logout_needs_a_post(client: Client, person: Any) -> None:
     client.force_login(person)
     assert client.get("/logga-ut/").status_code == 405
+
+
+def test_a_person_with_a_coordination_number_logs_in(client: Client, bankid: Any) -> None:
+    order = start(client)
+    control(bankid, f"/orders/{order.transaction_id}/approve", {"personalNumber": "197001632392"})
+    assert status(client, order)["redirect"] == "/konto/"
+    person = Person.objects.get(personal_number="197001632392")
+    assert person.full_name == "Dragan Testović"
+    assert "19700163-****" in client.get("/konto/").content.decode()

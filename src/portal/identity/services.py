@@ -128,6 +128,17 @@ def eid_order_start(
     object_id: str = "",
 ) -> EidTransaction:
     """Start a login or signing order with the provider and remember it for this session."""
+    if get_provider(provider_code) is None:
+        # An issuer the agency does not allow (R12): refused, and the attempt recorded.
+        with transaction.atomic():
+            audit.record(
+                EventType.LOGIN_REFUSED
+                if purpose == EidTransaction.Purpose.LOGIN
+                else EventType.SIGNATURE_FAILED,
+                actor=_actor(request),
+                request=request,
+                data={"provider": provider_code, "reason": "issuer-not-allowed"},
+            )
     provider = _provider(provider_code)
     binding = _session_binding(request, create=True)
     # One order at a time per browser session: a second tab's order replaces the first, which is
