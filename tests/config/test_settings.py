@@ -22,6 +22,8 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "BANKID_CLIENT_CERT": "/etc/portal/bankid/client.pem",
         "BANKID_CLIENT_KEY": "/etc/portal/bankid/client.key",
         "BANKID_CA_CERT": "/etc/portal/bankid/ca.pem",
+        "COMPANY_REGISTER_URL": "https://register.example.se/api/v1",
+        "PORTAL_BASE_URL": "https://portal.example.se",
     }
     values.update(overrides)
     return portal_env(tmp_path, **values)
@@ -43,6 +45,9 @@ def test_a_correct_production_configuration_passes_the_deployment_checks(tmp_pat
         ({"PORTAL_EID_SIMULATOR": "true"}, "PORTAL_EID_SIMULATOR is on"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is not set"),
         ({"BANKID_CLIENT_KEY": ""}, "BANKID_CLIENT_KEY is not set"),
+        ({"COMPANY_REGISTER_URL": ""}, "COMPANY_REGISTER_URL is not set"),
+        ({"COMPANY_REGISTER": "file"}, "COMPANY_REGISTER is file"),
+        ({"PORTAL_BASE_URL": "http://portal.example.se"}, "PORTAL_BASE_URL is not set"),
     ],
 )
 def test_production_refuses_to_start_insecurely(

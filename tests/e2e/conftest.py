@@ -10,6 +10,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.support.server import portal_env, portal_server
 
+# Playwright's synchronous API keeps an event loop running in this thread for the whole session;
+# Django would then refuse database access in later tests of the same process as "async". The
+# portal under test runs in its own process, so this affects only the test process.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 

@@ -32,7 +32,7 @@ def portal_with_bankid(
             BANKID_CA_CERT=str(bankid_pki.ca_cert),
             BANKID_SIMULATOR_APP_URL=simulator.app_url,
         )
-        with portal_server(env) as base_url:
+        with portal_server(env, demo_data=True) as base_url:
             yield {"url": base_url, "simulator": simulator}
 
 
@@ -115,3 +115,61 @@ def test_the_order_page_works_without_javascript(
         expect(page.get_by_role("heading", level=1)).to_have_text("Ditt konto", timeout=10_000)
     finally:
         context.close()
+
+
+def test_connecting_a_company_in_the_browser(
+    page: Page, portal_with_bankid: dict[str, Any]
+) -> None:
+    import httpx  # noqa: PLC0415
+
+    base, simulator = portal_with_bankid["url"], portal_with_bankid["simulator"]
+    page.goto(base + "/logga-in/?next=/arbetsgivare/")
+    page.get_by_role("button", name="Mobilt BankID på en annan enhet").click()
+    _approve_pending(httpx, simulator, "191212121212")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dina arbetsgivare", timeout=10_000)
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name="Anslut ditt företag").click()
+    page.get_by_label("Organisationsnummer").fill("5599-01-12")
+    page.get_by_role("button", name="Fortsätt").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Det finns fel i formuläret")
+    expect(summary).to_be_focused()
+    assert axe_violations(page) == []
+
+    page.get_by_label("Organisationsnummer").fill("559901-1235")
+    page.get_by_role("button", name="Fortsätt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Anslut Exempelbolaget i Sundsvall AB"
+    )
+    assert axe_violations(page) == []
+    page.get_by_text("Jag själv", exact=True).click()
+    page.get_by_label("E-postadress till behörighetsadministratören").fill("tolvan@example.se")
+    page.get_by_label("Din e-postadress").fill("tolvan@example.se")
+    page.get_by_text("Jag har läst villkoren").click()
+    page.get_by_role("button", name="Skriv under med BankID").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Skriv under med BankID")
+    expect(page.get_by_text("Det här skriver du under")).to_be_visible()
+    _approve_pending(httpx, simulator, "191212121212")
+    expect(page.get_by_text("är anslutet")).to_be_visible(timeout=10_000)
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Till dina arbetsgivare").click()
+    expect(page.get_by_text("behörighetsadministratör").first).to_be_visible()
+
+
+def _approve_pending(httpx: Any, simulator: Any, number: str) -> None:
+    for _ in range(50):
+        pending = [
+            o
+            for o in httpx.get(f"{simulator.app_url}/control/orders").json()
+            if o["status"] == "pending"
+        ]
+        if pending:
+            break
+        import time  # noqa: PLC0415
+
+        time.sleep(0.1)
+    httpx.post(
+        f"{simulator.app_url}/control/orders/{pending[-1]['orderRef']}/approve",
+        json={"personalNumber": number},
+    ).raise_for_status()

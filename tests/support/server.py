@@ -57,11 +57,18 @@ def run_portal(
 
 @contextmanager
 def portal_server(
-    env: Mapping[str, str], *, migrate: bool = True, collectstatic: bool = False
+    env: Mapping[str, str],
+    *,
+    migrate: bool = True,
+    collectstatic: bool = False,
+    demo_data: bool = False,
 ) -> Iterator[str]:
     """Start gunicorn on a free port with ``env``; yield its base URL; stop it afterwards."""
     if migrate:
         done = run_portal(["migrate", "--noinput"], env)
+        assert done.returncode == 0, done.stderr
+    if demo_data:
+        done = run_portal(["load_demo_data"], env)
         assert done.returncode == 0, done.stderr
     if collectstatic:
         done = run_portal(["collectstatic", "--noinput"], env)

@@ -46,6 +46,8 @@ def test_a_production_server_sends_hsts_and_redirects_to_https(tmp_path: Path) -
         BANKID_CLIENT_CERT="/etc/portal/bankid/client.pem",
         BANKID_CLIENT_KEY="/etc/portal/bankid/client.key",
         BANKID_CA_CERT="/etc/portal/bankid/ca.pem",
+        COMPANY_REGISTER_URL="https://register.example.se/api/v1",
+        PORTAL_BASE_URL="https://portal.example.se",
         PORTAL_TRUST_X_FORWARDED_PROTO="true",
     )
     with portal_server(env, collectstatic=True) as base_url:

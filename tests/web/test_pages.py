@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+pytestmark = pytest.mark.django_db
+
 PAGES = {
     "/": "E-tjänster för arbetsgivare",
     "/villkor/": "Villkor för e-tjänster för arbetsgivare",

@@ -55,7 +55,9 @@ def test_the_public_pages_are_the_ones_we_meant() -> None:
     }
     assert public == {
         "home",
-        "terms",
+        "terms:current",
+        "terms:compare",
+        "terms:version",
         "accessibility",
         "technical-requirements",
         "help",
@@ -77,4 +79,13 @@ def test_the_pages_for_logged_in_people_are_the_ones_we_meant() -> None:
         for _route, name, callback in _walk(get_resolver().url_patterns)
         if access_of(callback) == AUTHENTICATED
     }
-    assert logged_in == {"identity:logout", "identity:logout-everywhere", "identity:account"}
+    assert logged_in == {
+        "identity:logout",
+        "identity:logout-everywhere",
+        "identity:account",
+        "employers:overview",
+        "employers:enrol",
+        "employers:enrol-details",
+        "employers:enrolment",
+        "employers:enrolment-sign",
+    }

@@ -77,6 +77,7 @@ def test_a_logged_in_person_gets_nothing_cached(client: Client, person: Any) -> 
     assert "no-cache" in cache_control
 
 
+@pytest.mark.django_db
 def test_anonymous_public_pages_are_not_forced_uncached(client: Client) -> None:
     assert "no-store" not in client.get("/villkor/").get("Cache-Control", "")
 

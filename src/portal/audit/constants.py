@@ -25,7 +25,17 @@ class EventType(StrEnum):
     SIGNATURE_CANCELLED = "identity:signature:cancel"
     # An order id that is unknown, belongs to another browser session or was already used.
     EID_ORDER_REFUSED = "identity:eid-order:refuse"
-    # access: every denial is recorded (R14)
+    # employers: connection and its end (R6, R7, R17)
+    EMPLOYER_STATE_CHANGED = "employers:employer:change-state"
+    ENROLMENT_STARTED = "employers:enrolment:start"
+    ENROLMENT_SIGNED = "employers:enrolment:sign"
+    ENROLMENT_COMPLETED = "employers:enrolment:complete"
+    ENROLMENT_EXPIRED = "employers:enrolment:expire"
+    ENROLMENT_REFUSED = "employers:enrolment:refuse"
+    # terms (R16)
+    TERMS_ACCEPTED = "terms:acceptance:create"
+    # access: memberships, grants, and every denial (R3, R8, R14)
+    MEMBERSHIP_CREATED = "access:membership:create"
     ACCESS_DENIED = "access:request:deny"
     # system: the portal's own housekeeping
     SYSTEM_DEMO_DATA_LOADED = "system:demo-data:load"

@@ -39,6 +39,10 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+#: The portal's public address, for links in e-mail and letters (no trailing slash).
+BASE_URL = (env_str("PORTAL_BASE_URL") or ("" if PRODUCTION else "http://127.0.0.1:8000")).rstrip(
+    "/"
+)
 
 # --- e-ID --------------------------------------------------------------------------------------
 #: Issuers whose e-ID may be used to log in (R12); anything else is refused.
@@ -90,6 +94,12 @@ def _refuse_insecure_production() -> None:
         problems.append("PORTAL_EID_SIMULATOR is on (the demo e-ID simulator)")
     if not ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS is not set")
+    if not BASE_URL.startswith("https://"):
+        problems.append("PORTAL_BASE_URL is not set to the portal's https:// address")
+    if COMPANY_REGISTER == "file":
+        problems.append("COMPANY_REGISTER is file (the fictional demo register)")
+    if COMPANY_REGISTER == "http" and not COMPANY_REGISTER_URL:
+        problems.append("COMPANY_REGISTER_URL is not set (the company register is http)")
     if "bankid" in EID_ALLOWED_ISSUERS:
         problems.extend(
             f"{name} is not set (BankID is an allowed issuer)"
@@ -104,9 +114,6 @@ def _refuse_insecure_production() -> None:
         msg = "Refusing to start in production: " + "; ".join(problems) + "."
         raise ImproperlyConfigured(msg)
 
-
-if PRODUCTION:
-    _refuse_insecure_production()
 
 # --- Applications ------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -318,6 +325,8 @@ DEFAULT_FROM_EMAIL = env_str(
     "DEFAULT_FROM_EMAIL", "E-tjänster för arbetsgivare <noreply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: Attempts to send one message (the first included) before it is marked failed.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- Background tasks --------------------------------------------------------------------------
 TASKS = {
@@ -326,6 +335,20 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# --- Employers ---------------------------------------------------------------------------------
+#: How long an enrolment waits for the signatures of joint signatories before it lapses.
+ENROLMENT_SIGNATURE_DAYS = env_int("PORTAL_ENROLMENT_SIGNATURE_DAYS", 30, minimum=1)
+#: The company register: the fictional file shipped with the demo, or the business register's API.
+COMPANY_REGISTER = env_choice(
+    "COMPANY_REGISTER", "http" if PRODUCTION else "file", ("file", "http")
+)
+COMPANY_REGISTER_FILE = env_str("COMPANY_REGISTER_FILE") or str(
+    PACKAGE_DIR / "employers" / "register" / "fictional_register.json"
+)
+COMPANY_REGISTER_URL = env_str("COMPANY_REGISTER_URL")
+COMPANY_REGISTER_TOKEN = env_str("COMPANY_REGISTER_TOKEN")
+COMPANY_REGISTER_TIMEOUT_SECONDS = env_int("COMPANY_REGISTER_TIMEOUT_SECONDS", 5, minimum=1)
 
 # --- The agency running the portal (shown on pages) ---------------------------------------------
 AGENCY_NAME = env_str("PORTAL_AGENCY_NAME", "Demomyndigheten")
@@ -338,3 +361,7 @@ LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"
 LOG_FORMAT = env_choice("PORTAL_LOG_FORMAT", "json", ("json", "console"))
 LOGGING_CONFIG = None
 logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+# Last, once every setting is read.
+if PRODUCTION:
+    _refuse_insecure_production()

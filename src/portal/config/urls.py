@@ -8,13 +8,14 @@ from portal.web import views
 # Page addresses are Swedish, as a Swedish public service's are; the API's are English.
 urlpatterns = [
     path("", views.home, name="home"),
-    path("villkor/", views.terms, name="terms"),
+    path("villkor/", include("portal.terms.urls")),
     path("tillganglighet/", views.accessibility, name="accessibility"),
     path("tekniska-krav/", views.technical_requirements, name="technical-requirements"),
     path("hjalp/", views.help_page, name="help"),
     path("driftstatus/", views.status, name="status"),
     path("sprak/", views.set_language, name="set-language"),
     path("", include("portal.identity.urls")),
+    path("", include("portal.employers.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("api/v1/", api.urls),

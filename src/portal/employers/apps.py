@@ -5,3 +5,7 @@ class EmployersConfig(AppConfig):
     name = "portal.employers"
     label = "employers"
     verbose_name = "Arbetsgivare"
+
+    def ready(self) -> None:
+        # Registers the enrolment's signature handler and message templates.
+        from portal.employers import messages, services  # noqa: F401, PLC0415

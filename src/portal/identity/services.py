@@ -32,6 +32,7 @@ from portal.identity.providers.base import (
     VerifiedIdentity,
 )
 from portal.identity.providers.registry import assurance_accepted, get_provider, issuer_allowed
+from portal.identity.signing import signature_completed
 
 logger = structlog.get_logger(__name__)
 
@@ -382,7 +383,7 @@ def _complete(
     order.status = EidTransaction.Status.COMPLETE
     order.person = person
     if purpose == EidTransaction.Purpose.SIGN:
-        Signature.objects.create(
+        signature = Signature.objects.create(
             person=person,
             transaction=order,
             issuer=identity.issuer,
@@ -401,6 +402,7 @@ def _complete(
             object_id=order.object_id,
             data={"provider": order.provider, "order": str(order.public_id)},
         )
+        signature_completed(signature=signature, request=request)
 
 
 def _person_from_identity(identity: VerifiedIdentity) -> Person | None:

@@ -14,7 +14,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "support_phone": settings.SUPPORT_PHONE,
         "support_email": settings.SUPPORT_EMAIL,
         "support_hours": settings.SUPPORT_HOURS,
-        "terms_url": reverse("terms"),
+        "terms_url": reverse("terms:current"),
         "status_url": reverse("status"),
         "help_url": reverse("help"),
     }

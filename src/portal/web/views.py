@@ -30,12 +30,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @public
 @read_only
-def terms(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/terms.html")
-
-
-@public
-@read_only
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "web/accessibility.html")
 

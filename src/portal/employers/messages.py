@@ -1,0 +1,18 @@
+"""The e-mails about connecting an employer (sent through the outbox)."""
+
+from __future__ import annotations
+
+from portal.messaging.templates import register_template
+
+register_template(
+    "enrolment_co_sign",
+    "employers/mail/enrolment_co_sign_subject.txt",
+    "employers/mail/enrolment_co_sign_body.txt",
+    required_context=("employer", "initiator", "expires", "link"),
+)
+register_template(
+    "enrolment_completed",
+    "employers/mail/enrolment_completed_subject.txt",
+    "employers/mail/enrolment_completed_body.txt",
+    required_context=("employer", "number", "terms_version"),
+)

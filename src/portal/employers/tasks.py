@@ -1,0 +1,16 @@
+"""Background work for employers: enrolments that lapse."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from portal.employers.models import Enrolment
+
+
+@task()
+def expire_enrolment(public_id: str) -> bool:
+    """Runs at the enrolment's expiry time; does nothing if it was completed meanwhile."""
+    from portal.employers.services import enrolment_expire  # noqa: PLC0415
+
+    enrolment = Enrolment.objects.filter(public_id=public_id).first()
+    return enrolment is not None and enrolment_expire(enrolment=enrolment)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from portal.employers import views
+
+app_name = "employers"
+
+urlpatterns = [
+    path("arbetsgivare/", views.overview, name="overview"),
+    path("anslut/", views.enrol, name="enrol"),
+    path("anslut/<str:organisation_number>/", views.enrol_details, name="enrol-details"),
+    path("anslutningar/<uuid:public_id>/", views.enrolment_page, name="enrolment"),
+    path("anslutningar/<uuid:public_id>/skriv-under", views.enrolment_sign, name="enrolment-sign"),
+]
