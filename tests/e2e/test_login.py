@@ -155,6 +155,13 @@ def test_connecting_a_company_in_the_browser(
     assert axe_violations(page) == []
     page.get_by_role("link", name="Till dina arbetsgivare").click()
     expect(page.get_by_text("behörighetsadministratör").first).to_be_visible()
+    page.get_by_role("link", name="Exempelbolaget i Sundsvall AB").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Exempelbolaget i Sundsvall AB")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Begär avregistrering").click()
+    expect(page.get_by_role("button", name="Skriv under begäran med BankID")).to_be_visible()
+    assert axe_violations(page) == []
+    assert page.csp_violations == []  # type: ignore[attr-defined]
 
 
 def _approve_pending(httpx: Any, simulator: Any, number: str) -> None:

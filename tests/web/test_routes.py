@@ -88,4 +88,17 @@ def test_the_pages_for_logged_in_people_are_the_ones_we_meant() -> None:
         "employers:enrol-details",
         "employers:enrolment",
         "employers:enrolment-sign",
+        "employers:deregistration",
+    }
+
+
+def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
+    declared = {
+        name: access_of(callback)
+        for _route, name, callback in _walk(get_resolver().url_patterns)
+        if access_of(callback) not in {PUBLIC, AUTHENTICATED, None}
+    }
+    assert declared == {
+        "employers:employer": "employers:employer:view",
+        "employers:deregister": "employers:employer:deregister",
     }

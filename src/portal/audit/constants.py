@@ -32,10 +32,14 @@ class EventType(StrEnum):
     ENROLMENT_COMPLETED = "employers:enrolment:complete"
     ENROLMENT_EXPIRED = "employers:enrolment:expire"
     ENROLMENT_REFUSED = "employers:enrolment:refuse"
+    DEREGISTRATION_REQUESTED = "employers:deregistration:request"
+    DEREGISTRATION_REFUSED = "employers:deregistration:refuse"
+    DEREGISTRATION_PROCESSED = "employers:deregistration:process"
     # terms (R16)
     TERMS_ACCEPTED = "terms:acceptance:create"
     # access: memberships, grants, and every denial (R3, R8, R14)
     MEMBERSHIP_CREATED = "access:membership:create"
+    MEMBERSHIP_ENDED = "access:membership:end"
     ACCESS_DENIED = "access:request:deny"
     # system: the portal's own housekeeping
     SYSTEM_DEMO_DATA_LOADED = "system:demo-data:load"

@@ -48,3 +48,15 @@ def authenticated(view: View) -> View:
     wrapped: Any = login_required(view, login_url="identity:login")
     wrapped.portal_access = AUTHENTICATED
     return wrapped  # type: ignore[no-any-return]
+
+
+def requires(permission: str) -> Callable[[View], View]:
+    """Declare the permission a view checks with ``access.services.require`` (for the route test);
+    the view must be logged-in only, so it is wrapped in ``authenticated`` too."""
+
+    def decorate(view: View) -> View:
+        wrapped: Any = authenticated(view)
+        wrapped.portal_access = str(permission)
+        return wrapped  # type: ignore[no-any-return]
+
+    return decorate

@@ -8,4 +8,4 @@ class EmployersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the enrolment's signature handler and message templates.
-        from portal.employers import messages, services  # noqa: F401, PLC0415
+        from portal.employers import deregistration, messages, services  # noqa: F401, PLC0415

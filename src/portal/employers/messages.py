@@ -16,3 +16,9 @@ register_template(
     "employers/mail/enrolment_completed_body.txt",
     required_context=("employer", "number", "terms_version"),
 )
+register_template(
+    "deregistration_confirmed",
+    "employers/mail/deregistration_confirmed_subject.txt",
+    "employers/mail/deregistration_confirmed_body.txt",
+    required_context=("employer", "number", "received_on", "letter"),
+)

@@ -155,3 +155,50 @@ class EnrolmentSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_id} {self.person_id}"
+
+
+class DeregistrationRequest(models.Model):
+    """An employer's request to be de-registered (R17): made in the portal and signed with e-ID by
+    an access administrator, or received in writing and registered by staff. Once received it is
+    processed by a background task, unless staff flag it to be handled by hand."""
+
+    class Channel(models.TextChoices):
+        ESERVICE = "eservice", _("e-tjänst, underskriven med e-legitimation")
+        WRITTEN = "written", _("skriftlig begäran")
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("mottagen")
+        HELD = "held", _("väntar på handläggare")
+        PROCESSED = "processed", _("avregistrerad")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    employer = models.ForeignKey(
+        Employer, on_delete=models.PROTECT, related_name="deregistration_requests"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requester_email = models.EmailField(blank=True)
+    signature = models.OneToOneField(
+        "identity.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_on = models.DateField()
+    case_number = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("begäran om avregistrering")
+        verbose_name_plural = _("begäranden om avregistrering")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer"],
+                condition=models.Q(state__in=["received", "held"]),
+                name="one_open_deregistration_per_employer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.state}"

@@ -14,3 +14,13 @@ def expire_enrolment(public_id: str) -> bool:
 
     enrolment = Enrolment.objects.filter(public_id=public_id).first()
     return enrolment is not None and enrolment_expire(enrolment=enrolment)
+
+
+@task()
+def process_deregistration(public_id: str) -> bool:
+    """De-register an employer whose request was received (within minutes of the request)."""
+    from portal.employers.deregistration import deregistration_process  # noqa: PLC0415
+    from portal.employers.models import DeregistrationRequest  # noqa: PLC0415
+
+    deregistration = DeregistrationRequest.objects.filter(public_id=public_id).first()
+    return deregistration is not None and deregistration_process(deregistration=deregistration)

@@ -8,6 +8,9 @@ app_name = "employers"
 
 urlpatterns = [
     path("arbetsgivare/", views.overview, name="overview"),
+    path("arbetsgivare/<uuid:public_id>/", views.employer_page, name="employer"),
+    path("arbetsgivare/<uuid:public_id>/avregistrera/", views.deregister, name="deregister"),
+    path("avregistreringar/<uuid:public_id>/", views.deregistration_page, name="deregistration"),
     path("anslut/", views.enrol, name="enrol"),
     path("anslut/<str:organisation_number>/", views.enrol_details, name="enrol-details"),
     path("anslutningar/<uuid:public_id>/", views.enrolment_page, name="enrolment"),

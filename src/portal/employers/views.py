@@ -7,11 +7,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.access.models import Membership
-from portal.common.routes import authenticated, read_only
+from portal.access.constants import Permission
+from portal.access.models import Membership, Role
+from portal.access.services import can, require
+from portal.common.routes import authenticated, read_only, requires
 from portal.employers import services
+from portal.employers.deregistration import DEREGISTRATION_OBJECT_TYPE, deregistration_visible_text
 from portal.employers.forms import EnrolmentForm, OrganisationNumberForm
-from portal.employers.models import Enrolment, EnrolmentSignature
+from portal.employers.models import DeregistrationRequest, Employer, Enrolment, EnrolmentSignature
 from portal.employers.register import InvalidEmployerId, normalise_employer_id
 from portal.identity import services as identity_services
 from portal.identity.models import EidTransaction, Person
@@ -175,3 +178,76 @@ def enrolment_sign(request: HttpRequest, public_id: str) -> HttpResponse:
     if enrolment.state != Enrolment.State.AWAITING_SIGNATURES:
         return redirect("employers:enrolment", public_id=enrolment.public_id)
     return _start_signing(request, enrolment)
+
+
+def _employer(public_id: str) -> Employer:
+    employer = Employer.objects.filter(public_id=public_id).first()
+    if employer is None:
+        raise Http404
+    return employer
+
+
+@requires(Permission.EMPLOYER_VIEW)
+@read_only
+def employer_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _person(request)
+    employer = _employer(str(public_id))
+    require(person, Permission.EMPLOYER_VIEW, employer=employer, request=request)
+    administrators = (
+        Membership.objects.active()
+        .filter(employer=employer, role=Role.ADMINISTRATOR)
+        .select_related("person")
+        .order_by("person__surname")
+    )
+    return render(
+        request,
+        "employers/employer.html",
+        {
+            "employer": employer,
+            "administrators": administrators,
+            "acceptances": employer.terms_acceptances.select_related(
+                "terms_version", "accepted_by"
+            ),
+            "may_deregister": can(person, Permission.EMPLOYER_DEREGISTER, employer=employer),
+            "open_deregistration": employer.deregistration_requests.filter(
+                state__in=["received", "held"]
+            ).first(),
+        },
+    )
+
+
+@requires(Permission.EMPLOYER_DEREGISTER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def deregister(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _person(request)
+    employer = _employer(str(public_id))
+    require(person, Permission.EMPLOYER_DEREGISTER, employer=employer, request=request)
+    if request.method == "POST":
+        order = identity_services.eid_order_start(
+            request=request,
+            provider_code="bankid",
+            purpose=EidTransaction.Purpose.SIGN,
+            same_device=request.POST.get("device") == "this",
+            next_url=reverse("employers:employer", kwargs={"public_id": employer.public_id}),
+            visible_text=deregistration_visible_text(employer),
+            object_type=DEREGISTRATION_OBJECT_TYPE,
+            object_id=str(employer.public_id),
+        )
+        return redirect("identity:order", public_id=order.public_id)
+    return render(request, "employers/deregister.html", {"employer": employer})
+
+
+@authenticated
+@read_only
+def deregistration_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The confirmation letter of a de-registration, for the person who asked for it."""
+    deregistration = (
+        DeregistrationRequest.objects.select_related("employer", "requested_by")
+        .filter(public_id=public_id, requested_by=_person(request))
+        .first()
+    )
+    if deregistration is None:
+        raise Http404
+    return render(
+        request, "employers/deregistration_letter.html", {"deregistration": deregistration}
+    )

@@ -89,8 +89,12 @@ class TermsAcceptance(models.Model):
         verbose_name_plural = _("godkännanden av villkor")
         ordering = ["-accepted_at"]
         constraints = [
+            # Each connection accepts the version in force again (a re-connected employer signs
+            # anew), but a change is acknowledged once per employer.
             models.UniqueConstraint(
-                fields=["employer", "terms_version"], name="terms_accepted_once"
+                fields=["employer", "terms_version"],
+                condition=models.Q(channel="acknowledgement"),
+                name="terms_change_acknowledged_once",
             ),
         ]
 

@@ -1,0 +1,67 @@
+"""The one authorisation function, and the audited refusal.
+
+Every view and API operation that touches an employer's data asks ``can``; views use
+``require``, which records the denial in the audit log before refusing. No other code decides
+who may do what.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from portal import audit
+from portal.access.constants import ADMINISTRATOR_PERMISSIONS, USER_PERMISSIONS, Permission
+from portal.access.models import Membership, Role
+from portal.audit.constants import EventType
+from portal.common.errors import PermissionDeniedError
+from portal.employers.models import Employer
+from portal.identity.models import Person
+
+
+def can(actor: Person | None, action: Permission, *, employer: Employer | None = None) -> bool:
+    """May ``actor`` perform ``action`` (for ``employer``)? Decided on every request from the
+    database, so that a revoked membership or an ended connection takes effect at once."""
+    if actor is None or not actor.is_active or employer is None or not employer.is_connected:
+        return False
+    roles = set(
+        Membership.objects.active()
+        .filter(person=actor, employer=employer)
+        .values_list("role", flat=True)
+    )
+    allowed: set[Permission] = set()
+    if Role.ADMINISTRATOR in roles:
+        allowed |= ADMINISTRATOR_PERMISSIONS
+    if Role.USER in roles:
+        allowed |= USER_PERMISSIONS
+    return Permission(action) in allowed
+
+
+def require(
+    actor: Person | None,
+    action: Permission,
+    *,
+    employer: Employer | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """``can``, or an audited refusal (403)."""
+    if can(actor, action, employer=employer):
+        return
+    with transaction.atomic():
+        audit.record(
+            EventType.ACCESS_DENIED,
+            actor=actor,
+            request=request,
+            object_type="employer" if employer else "",
+            object_id=str(employer.public_id) if employer else "",
+            data={"action": str(action)},
+        )
+    raise PermissionDeniedError(str(_denied_message()), code="forbidden")
+
+
+def _denied_message() -> str:
+    from django.utils.translation import gettext  # noqa: PLC0415
+
+    return gettext(
+        "Du har inte behörighet till det här. Behörigheter ges av arbetsgivarens behörighetsadministratör."
+    )
