@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -45,7 +47,8 @@ def test_the_skip_link_is_first_and_moves_focus_to_the_content(
     skip = page.get_by_role("link", name="Gå direkt till innehållet")
     expect(skip).to_be_focused()
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
+    expect(page).to_have_url(re.compile(r"#main$"))
+    expect(page.locator("main")).to_be_focused()
 
 
 @pytest.mark.parametrize("path", PAGES)

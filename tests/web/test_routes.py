@@ -101,4 +101,5 @@ def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
     assert declared == {
         "employers:employer": "employers:employer:view",
         "employers:deregister": "employers:employer:deregister",
+        "terms:notice": "terms:acceptance:create",
     }

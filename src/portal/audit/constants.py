@@ -37,6 +37,7 @@ class EventType(StrEnum):
     DEREGISTRATION_PROCESSED = "employers:deregistration:process"
     # terms (R16)
     TERMS_ACCEPTED = "terms:acceptance:create"
+    TERMS_PUBLISHED = "terms:version:publish"
     # access: memberships, grants, and every denial (R3, R8, R14)
     MEMBERSHIP_CREATED = "access:membership:create"
     MEMBERSHIP_ENDED = "access:membership:end"

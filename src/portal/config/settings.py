@@ -178,6 +178,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.web.context_processors.portal",
+                "portal.terms.context_processors.terms_notices",
             ],
         },
     },
@@ -339,6 +340,8 @@ TASKS = {
 # --- Employers ---------------------------------------------------------------------------------
 #: How long an enrolment waits for the signatures of joint signatories before it lapses.
 ENROLMENT_SIGNATURE_DAYS = env_int("PORTAL_ENROLMENT_SIGNATURE_DAYS", 30, minimum=1)
+#: How many days ahead a new terms version must be published (R16).
+TERMS_NOTICE_DAYS = env_int("PORTAL_TERMS_NOTICE_DAYS", 30, minimum=0)
 #: The company register: the fictional file shipped with the demo, or the business register's API.
 COMPANY_REGISTER = env_choice(
     "COMPANY_REGISTER", "http" if PRODUCTION else "file", ("file", "http")

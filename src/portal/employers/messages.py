@@ -22,3 +22,9 @@ register_template(
     "employers/mail/deregistration_confirmed_body.txt",
     required_context=("employer", "number", "received_on", "letter"),
 )
+register_template(
+    "terms_changed",
+    "employers/mail/terms_changed_subject.txt",
+    "employers/mail/terms_changed_body.txt",
+    required_context=("employer", "version", "effective_from", "link"),
+)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from portal.common.routes import public, read_only
-from portal.terms import selectors
+from portal.access.constants import Permission
+from portal.access.services import require
+from portal.common.routes import public, read_only, requires
+from portal.employers.models import Employer
+from portal.identity.models import Person
+from portal.terms import selectors, services
 
 
 @public
@@ -60,4 +67,40 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             "error": error,
         },
         status=400 if error else 200,
+    )
+
+
+@requires(Permission.TERMS_ACKNOWLEDGE)
+@require_http_methods(["GET", "HEAD", "POST"])
+def notice(request: HttpRequest, public_id: str) -> HttpResponse:
+    """For an employer's administrator: what changes in the new terms, against the version the
+    employer accepted; acknowledge for the employer, or ask to be de-registered instead."""
+    employer = Employer.objects.filter(public_id=public_id).first()
+    if employer is None:
+        raise Http404
+    person = request.user
+    assert isinstance(person, Person)  # noqa: S101 (requires() guarantees a person)
+    require(person, Permission.TERMS_ACKNOWLEDGE, employer=employer, request=request)
+    new = services.pending_change(employer)
+    if request.method == "POST":
+        if new is not None and request.POST.get("version") == new.version:
+            services.terms_acknowledge(
+                employer=employer, version=new, actor=person, request=request
+            )
+            messages.success(
+                request,
+                _("Du har bekräftat villkoren version %(v)s för %(name)s.")
+                % {"v": new.version, "name": employer.name},
+            )
+        return redirect("employers:employer", public_id=employer.public_id)
+    old = services.accepted_version(employer)
+    return render(
+        request,
+        "terms/notice.html",
+        {
+            "employer": employer,
+            "old": old,
+            "new": new,
+            "lines": selectors.diff(old, new) if old and new else [],
+        },
     )
