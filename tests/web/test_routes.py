@@ -102,4 +102,8 @@ def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
         "employers:employer": "employers:employer:view",
         "employers:deregister": "employers:employer:deregister",
         "terms:notice": "terms:acceptance:create",
+        "backoffice:lookup": "backoffice:employer:view",
+        "backoffice:employer": "backoffice:employer:view",
+        "backoffice:terminate": "backoffice:employer:terminate",
+        "backoffice:withdraw": "backoffice:employer:terminate",
     }

@@ -10,6 +10,9 @@ class Permission(StrEnum):
     EMPLOYER_VIEW = "employers:employer:view"
     EMPLOYER_DEREGISTER = "employers:employer:deregister"
     TERMS_ACKNOWLEDGE = "terms:acceptance:create"
+    # The agency's staff (from their staff roles, never from memberships)
+    BACKOFFICE_EMPLOYER_VIEW = "backoffice:employer:view"
+    BACKOFFICE_EMPLOYER_TERMINATE = "backoffice:employer:terminate"
 
 
 #: What an active access administrator of a connected employer may do for it.
@@ -18,3 +21,13 @@ ADMINISTRATOR_PERMISSIONS = frozenset(
 )
 #: What an active user (with or without grants) may do for the employer.
 USER_PERMISSIONS = frozenset({Permission.EMPLOYER_VIEW})
+
+#: What each staff role may do (role values of backoffice.StaffRole.Role).
+STAFF_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "case_worker": frozenset(
+        {Permission.BACKOFFICE_EMPLOYER_VIEW, Permission.BACKOFFICE_EMPLOYER_TERMINATE}
+    ),
+    "partner_support": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),
+    "auditor": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),
+}
+STAFF_ONLY = frozenset().union(*STAFF_PERMISSIONS.values())

@@ -11,7 +11,13 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from portal import audit
-from portal.access.constants import ADMINISTRATOR_PERMISSIONS, USER_PERMISSIONS, Permission
+from portal.access.constants import (
+    ADMINISTRATOR_PERMISSIONS,
+    STAFF_ONLY,
+    STAFF_PERMISSIONS,
+    USER_PERMISSIONS,
+    Permission,
+)
 from portal.access.models import Membership, Role
 from portal.audit.constants import EventType
 from portal.common.errors import PermissionDeniedError
@@ -22,7 +28,11 @@ from portal.identity.models import Person
 def can(actor: Person | None, action: Permission, *, employer: Employer | None = None) -> bool:
     """May ``actor`` perform ``action`` (for ``employer``)? Decided on every request from the
     database, so that a revoked membership or an ended connection takes effect at once."""
-    if actor is None or not actor.is_active or employer is None or not employer.is_connected:
+    if actor is None or not actor.is_active:
+        return False
+    if Permission(action) in STAFF_ONLY:
+        return _staff_may(actor, Permission(action))
+    if employer is None or not employer.is_connected:
         return False
     roles = set(
         Membership.objects.active()
@@ -35,6 +45,15 @@ def can(actor: Person | None, action: Permission, *, employer: Employer | None =
     if Role.USER in roles:
         allowed |= USER_PERMISSIONS
     return Permission(action) in allowed
+
+
+def _staff_may(actor: Person, action: Permission) -> bool:
+    from portal.backoffice.models import StaffRole  # noqa: PLC0415 (backoffice depends on access)
+
+    roles = StaffRole.objects.filter(person=actor, revoked_at__isnull=True).values_list(
+        "role", flat=True
+    )
+    return any(action in STAFF_PERMISSIONS.get(role, frozenset()) for role in roles)
 
 
 def require(

@@ -35,6 +35,9 @@ class EventType(StrEnum):
     DEREGISTRATION_REQUESTED = "employers:deregistration:request"
     DEREGISTRATION_REFUSED = "employers:deregistration:refuse"
     DEREGISTRATION_PROCESSED = "employers:deregistration:process"
+    TERMINATION_NOTIFIED = "employers:termination:notify"
+    TERMINATION_WITHDRAWN = "employers:termination:withdraw"
+    TERMINATION_TOOK_EFFECT = "employers:termination:take-effect"
     # terms (R16)
     TERMS_ACCEPTED = "terms:acceptance:create"
     TERMS_PUBLISHED = "terms:version:publish"
@@ -42,6 +45,9 @@ class EventType(StrEnum):
     MEMBERSHIP_CREATED = "access:membership:create"
     MEMBERSHIP_ENDED = "access:membership:end"
     ACCESS_DENIED = "access:request:deny"
+    # the agency's staff
+    STAFF_ROLE_GRANTED = "backoffice:staff-role:grant"
+    BACKOFFICE_LOOKUP = "backoffice:employer:look-up"
     # system: the portal's own housekeeping
     SYSTEM_DEMO_DATA_LOADED = "system:demo-data:load"
 

@@ -179,6 +179,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.web.context_processors.portal",
                 "portal.terms.context_processors.terms_notices",
+                "portal.employers.context_processors.termination_notices",
             ],
         },
     },
@@ -340,6 +341,8 @@ TASKS = {
 # --- Employers ---------------------------------------------------------------------------------
 #: How long an enrolment waits for the signatures of joint signatories before it lapses.
 ENROLMENT_SIGNATURE_DAYS = env_int("PORTAL_ENROLMENT_SIGNATURE_DAYS", 30, minimum=1)
+#: The notice period when the agency terminates an employer's connection (R17).
+TERMINATION_NOTICE_MONTHS = env_int("PORTAL_TERMINATION_NOTICE_MONTHS", 3, minimum=0)
 #: How many days ahead a new terms version must be published (R16).
 TERMS_NOTICE_DAYS = env_int("PORTAL_TERMS_NOTICE_DAYS", 30, minimum=0)
 #: The company register: the fictional file shipped with the demo, or the business register's API.

@@ -28,3 +28,9 @@ register_template(
     "employers/mail/terms_changed_body.txt",
     required_context=("employer", "version", "effective_from", "link"),
 )
+register_template(
+    "termination_notified",
+    "employers/mail/termination_notified_subject.txt",
+    "employers/mail/termination_notified_body.txt",
+    required_context=("employer", "number", "effective_on", "reason"),
+)

@@ -202,3 +202,41 @@ class DeregistrationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employer_id} {self.state}"
+
+
+class Termination(models.Model):
+    """The agency's termination of an employer's connection, with notice (R17)."""
+
+    class State(models.TextChoices):
+        NOTIFIED = "notified", _("uppsägningstid löper")
+        WITHDRAWN = "withdrawn", _("återkallad")
+        TERMINATED = "terminated", _("genomförd")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="terminations")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NOTIFIED)
+    reason = models.TextField(_("skäl"))
+    notified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    notified_at = models.DateTimeField(auto_now_add=True)
+    effective_on = models.DateField(_("upphör den"))
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uppsägning")
+        verbose_name_plural = _("uppsägningar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer"],
+                condition=models.Q(state="notified"),
+                name="one_running_termination",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.state} {self.effective_on}"

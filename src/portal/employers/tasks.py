@@ -24,3 +24,13 @@ def process_deregistration(public_id: str) -> bool:
 
     deregistration = DeregistrationRequest.objects.filter(public_id=public_id).first()
     return deregistration is not None and deregistration_process(deregistration=deregistration)
+
+
+@task()
+def terminate_employer(public_id: str) -> bool:
+    """Runs on the termination date; does nothing if the termination was withdrawn."""
+    from portal.employers.models import Termination  # noqa: PLC0415
+    from portal.employers.termination import termination_take_effect  # noqa: PLC0415
+
+    termination = Termination.objects.filter(public_id=public_id).first()
+    return termination is not None and termination_take_effect(termination=termination)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from portal.backoffice import views
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("arbetsgivare/", views.lookup, name="lookup"),
+    path("arbetsgivare/<uuid:public_id>/", views.employer, name="employer"),
+    path("arbetsgivare/<uuid:public_id>/sag-upp", views.terminate, name="terminate"),
+    path("uppsagningar/<uuid:public_id>/aterkalla", views.withdraw, name="withdraw"),
+]

@@ -1,0 +1,140 @@
+"""The agency's screens: look an employer up, terminate its connection or withdraw that."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal import audit
+from portal.access.constants import Permission
+from portal.access.services import require
+from portal.audit.constants import EventType
+from portal.common.routes import read_only, requires
+from portal.employers.models import Employer, Termination
+from portal.employers.register import InvalidEmployerId, normalise_employer_id
+from portal.employers.termination import termination_date, termination_notify, termination_withdraw
+from portal.identity.models import Person
+
+
+class LookupForm(forms.Form):
+    organisation_number = forms.CharField(label=gettext_lazy("Organisationsnummer"), max_length=20)
+    reason = forms.CharField(
+        label=gettext_lazy("Skäl för sökningen"),
+        max_length=200,
+        help_text=gettext_lazy(
+            "Till exempel ärendenummer eller samtal från kund. Sökningen loggas."
+        ),
+    )
+
+    def clean_organisation_number(self) -> str:
+        try:
+            return normalise_employer_id(self.cleaned_data["organisation_number"])
+        except InvalidEmployerId as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class TerminationForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Skäl för uppsägningen"), max_length=2000, widget=forms.Textarea
+    )
+
+
+def _staff(request: HttpRequest, permission: Permission) -> Person:
+    person = request.user
+    assert isinstance(person, Person)  # noqa: S101 (requires() guarantees a person)
+    require(person, permission, request=request)
+    return person
+
+
+@requires(Permission.BACKOFFICE_EMPLOYER_VIEW)
+@require_http_methods(["GET", "HEAD", "POST"])
+def lookup(request: HttpRequest) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_EMPLOYER_VIEW)
+    form = LookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        employer = Employer.objects.filter(
+            organisation_number=form.cleaned_data["organisation_number"]
+        ).first()
+        with transaction.atomic():
+            audit.record(
+                EventType.BACKOFFICE_LOOKUP,
+                actor=person,
+                request=request,
+                object_type="employer",
+                object_id=str(employer.public_id)
+                if employer
+                else form.cleaned_data["organisation_number"],
+                data={"reason": form.cleaned_data["reason"], "found": employer is not None},
+            )
+        if employer is not None:
+            return redirect("backoffice:employer", public_id=employer.public_id)
+        form.add_error(
+            "organisation_number", _("Ingen arbetsgivare med det numret finns i portalen.")
+        )
+    return render(
+        request, "backoffice/lookup.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@requires(Permission.BACKOFFICE_EMPLOYER_VIEW)
+@read_only
+def employer(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_EMPLOYER_VIEW)
+    found = Employer.objects.filter(public_id=public_id).first()
+    if found is None:
+        raise Http404
+    return render(
+        request,
+        "backoffice/employer.html",
+        {
+            "employer": found,
+            "running": found.terminations.filter(state=Termination.State.NOTIFIED).first(),
+            "terminations": found.terminations.order_by("-notified_at"),
+            "form": TerminationForm(),
+            "termination_date": termination_date(),
+            "may_terminate": found.state == "active",
+            "staff": person,
+        },
+    )
+
+
+@requires(Permission.BACKOFFICE_EMPLOYER_TERMINATE)
+@require_POST
+def terminate(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_EMPLOYER_TERMINATE)
+    found = Employer.objects.filter(public_id=public_id).first()
+    if found is None:
+        raise Http404
+    form = TerminationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Ange skälet till uppsägningen."))
+        return redirect("backoffice:employer", public_id=found.public_id)
+    termination = termination_notify(
+        employer=found, reason=form.cleaned_data["reason"], actor=person, request=request
+    )
+    messages.success(
+        request,
+        _(
+            "Anslutningen är uppsagd och upphör den %(date)s. Behörighetsadministratörerna har fått besked."
+        )
+        % {"date": termination.effective_on.isoformat()},
+    )
+    return redirect("backoffice:employer", public_id=found.public_id)
+
+
+@requires(Permission.BACKOFFICE_EMPLOYER_TERMINATE)
+@require_POST
+def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_EMPLOYER_TERMINATE)
+    termination = Termination.objects.select_related("employer").filter(public_id=public_id).first()
+    if termination is None:
+        raise Http404
+    termination_withdraw(termination=termination, actor=person, request=request)
+    messages.success(request, _("Uppsägningen är återkallad. Arbetsgivaren är ansluten som förut."))
+    return redirect("backoffice:employer", public_id=termination.employer.public_id)
