@@ -168,3 +168,89 @@ def test_a_lookup_needs_a_reason_and_a_valid_number(case_worker: Client) -> None
     html = response.content.decode()
     assert 'class="error-list portal-error-summary"' in html
     assert not events(EventType.BACKOFFICE_LOOKUP)
+
+
+def test_a_written_deregistration_request_is_processed_like_one_from_the_portal(
+    connected: tuple[Client, Employer], case_worker: Client
+) -> None:
+    from portal.employers.models import DeregistrationRequest  # noqa: PLC0415
+    from portal.employers.tasks import process_deregistration  # noqa: PLC0415
+
+    tolvan, employer = connected
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    case_worker.post(
+        f"/handlaggning/arbetsgivare/{employer.public_id}/avregistrering",
+        {"received_on": yesterday, "case_number": "2026/456"},
+    )
+    request = DeregistrationRequest.objects.get()
+    assert (request.channel, request.state, request.case_number) == (
+        "written",
+        "received",
+        "2026/456",
+    )
+    assert request.registered_by is not None
+    employer.refresh_from_db()
+    assert employer.state == EmployerState.DEREGISTRATION_REQUESTED
+    assert process_deregistration.call(str(request.public_id)) is True
+    employer.refresh_from_db()
+    assert employer.state == EmployerState.DEREGISTERED
+    assert (
+        OutboxMessage.objects.get(template="deregistration_confirmed").recipient_email
+        == "tolvan@exempel.se"
+    )
+    letter = case_worker.get(
+        f"/handlaggning/avregistreringar/{request.public_id}/brev/"
+    ).content.decode()
+    assert "Begäran kom in skriftligen (ärende 2026/456)" in letter
+    assert (
+        tolvan.get(f"/handlaggning/avregistreringar/{request.public_id}/brev/").status_code == 403
+    )
+
+
+def test_a_flagged_written_request_waits_for_a_case_worker(
+    connected: tuple[Client, Employer], case_worker: Client
+) -> None:
+    from portal.employers.models import DeregistrationRequest  # noqa: PLC0415
+    from portal.employers.tasks import process_deregistration  # noqa: PLC0415
+
+    _tolvan, employer = connected
+    case_worker.post(
+        f"/handlaggning/arbetsgivare/{employer.public_id}/avregistrering",
+        {
+            "received_on": timezone.localdate().isoformat(),
+            "case_number": "2026/789",
+            "hold_for_staff": "on",
+        },
+    )
+    request = DeregistrationRequest.objects.get()
+    assert request.state == "held"
+    assert process_deregistration.call(str(request.public_id)) is False
+    employer.refresh_from_db()
+    assert employer.state == EmployerState.DEREGISTRATION_REQUESTED
+    case_worker.post(f"/handlaggning/avregistreringar/{request.public_id}/genomfor")
+    employer.refresh_from_db()
+    assert employer.state == EmployerState.DEREGISTERED
+    assert events(EventType.DEREGISTRATION_RELEASED)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"received_on": "2026-13-45", "case_number": "1"},
+        {"received_on": "2999-01-01", "case_number": "1"},
+        {"received_on": "2026-11-01", "case_number": ""},
+    ],
+)
+def test_a_written_request_with_bad_input_registers_nothing(
+    connected: tuple[Client, Employer], case_worker: Client, data: dict[str, str]
+) -> None:
+    from portal.employers.models import DeregistrationRequest  # noqa: PLC0415
+
+    _tolvan, employer = connected
+    response = case_worker.post(
+        f"/handlaggning/arbetsgivare/{employer.public_id}/avregistrering", data, follow=True
+    )
+    assert response.status_code == 200
+    assert not DeregistrationRequest.objects.exists()
+    employer.refresh_from_db()
+    assert employer.state == EmployerState.ACTIVE

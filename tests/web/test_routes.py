@@ -106,4 +106,7 @@ def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
         "backoffice:employer": "backoffice:employer:view",
         "backoffice:terminate": "backoffice:employer:terminate",
         "backoffice:withdraw": "backoffice:employer:terminate",
+        "backoffice:register-deregistration": "backoffice:deregistration:register",
+        "backoffice:release-deregistration": "backoffice:deregistration:register",
+        "backoffice:deregistration-letter": "backoffice:employer:view",
     }

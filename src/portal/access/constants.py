@@ -13,6 +13,7 @@ class Permission(StrEnum):
     # The agency's staff (from their staff roles, never from memberships)
     BACKOFFICE_EMPLOYER_VIEW = "backoffice:employer:view"
     BACKOFFICE_EMPLOYER_TERMINATE = "backoffice:employer:terminate"
+    BACKOFFICE_DEREGISTRATION_REGISTER = "backoffice:deregistration:register"
 
 
 #: What an active access administrator of a connected employer may do for it.
@@ -25,7 +26,11 @@ USER_PERMISSIONS = frozenset({Permission.EMPLOYER_VIEW})
 #: What each staff role may do (role values of backoffice.StaffRole.Role).
 STAFF_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "case_worker": frozenset(
-        {Permission.BACKOFFICE_EMPLOYER_VIEW, Permission.BACKOFFICE_EMPLOYER_TERMINATE}
+        {
+            Permission.BACKOFFICE_EMPLOYER_VIEW,
+            Permission.BACKOFFICE_EMPLOYER_TERMINATE,
+            Permission.BACKOFFICE_DEREGISTRATION_REGISTER,
+        }
     ),
     "partner_support": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),
     "auditor": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),

@@ -35,6 +35,7 @@ class EventType(StrEnum):
     DEREGISTRATION_REQUESTED = "employers:deregistration:request"
     DEREGISTRATION_REFUSED = "employers:deregistration:refuse"
     DEREGISTRATION_PROCESSED = "employers:deregistration:process"
+    DEREGISTRATION_RELEASED = "employers:deregistration:release"
     TERMINATION_NOTIFIED = "employers:termination:notify"
     TERMINATION_WITHDRAWN = "employers:termination:withdraw"
     TERMINATION_TOOK_EFFECT = "employers:termination:take-effect"

@@ -11,4 +11,19 @@ urlpatterns = [
     path("arbetsgivare/<uuid:public_id>/", views.employer, name="employer"),
     path("arbetsgivare/<uuid:public_id>/sag-upp", views.terminate, name="terminate"),
     path("uppsagningar/<uuid:public_id>/aterkalla", views.withdraw, name="withdraw"),
+    path(
+        "arbetsgivare/<uuid:public_id>/avregistrering",
+        views.register_deregistration,
+        name="register-deregistration",
+    ),
+    path(
+        "avregistreringar/<uuid:public_id>/genomfor",
+        views.release_deregistration,
+        name="release-deregistration",
+    ),
+    path(
+        "avregistreringar/<uuid:public_id>/brev/",
+        views.deregistration_letter,
+        name="deregistration-letter",
+    ),
 ]

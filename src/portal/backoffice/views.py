@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +19,8 @@ from portal.access.constants import Permission
 from portal.access.services import require
 from portal.audit.constants import EventType
 from portal.common.routes import read_only, requires
-from portal.employers.models import Employer, Termination
+from portal.employers.deregistration import deregistration_register_written, deregistration_release
+from portal.employers.models import DeregistrationRequest, Employer, Termination
 from portal.employers.register import InvalidEmployerId, normalise_employer_id
 from portal.employers.termination import termination_date, termination_notify, termination_withdraw
 from portal.identity.models import Person
@@ -97,6 +101,10 @@ def employer(request: HttpRequest, public_id: str) -> HttpResponse:
             "running": found.terminations.filter(state=Termination.State.NOTIFIED).first(),
             "terminations": found.terminations.order_by("-notified_at"),
             "form": TerminationForm(),
+            "deregistration_form": WrittenDeregistrationForm(),
+            "deregistrations": found.deregistration_requests.order_by("-created_at"),
+            "may_register_deregistration": found.is_connected
+            and not found.deregistration_requests.filter(state__in=["received", "held"]).exists(),
             "termination_date": termination_date(),
             "may_terminate": found.state == "active",
             "staff": person,
@@ -138,3 +146,87 @@ def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
     termination_withdraw(termination=termination, actor=person, request=request)
     messages.success(request, _("Uppsägningen är återkallad. Arbetsgivaren är ansluten som förut."))
     return redirect("backoffice:employer", public_id=termination.employer.public_id)
+
+
+class WrittenDeregistrationForm(forms.Form):
+    received_on = forms.DateField(
+        label=gettext_lazy("Mottagen den"),
+        help_text=gettext_lazy("ÅÅÅÅ-MM-DD"),
+        error_messages={
+            "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")
+        },
+    )
+    case_number = forms.CharField(label=gettext_lazy("Ärendenummer"), max_length=64)
+    hold_for_staff = forms.BooleanField(
+        label=gettext_lazy(
+            "Vänta med avregistreringen tills en handläggare har gått igenom begäran"
+        ),
+        required=False,
+    )
+
+    def clean_received_on(self) -> Any:
+        received = self.cleaned_data["received_on"]
+        if received > timezone.localdate():
+            raise forms.ValidationError(_("Mottagningsdagen kan inte ligga i framtiden."))
+        return received
+
+
+@requires(Permission.BACKOFFICE_DEREGISTRATION_REGISTER)
+@require_POST
+def register_deregistration(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_DEREGISTRATION_REGISTER)
+    found = Employer.objects.filter(public_id=public_id).first()
+    if found is None:
+        raise Http404
+    form = WrittenDeregistrationForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("backoffice:employer", public_id=found.public_id)
+    deregistration = deregistration_register_written(
+        employer=found,
+        received_on=form.cleaned_data["received_on"],
+        case_number=form.cleaned_data["case_number"],
+        hold_for_staff=form.cleaned_data["hold_for_staff"],
+        actor=person,
+        request=request,
+    )
+    messages.success(
+        request,
+        _("Begäran väntar på handläggare.")
+        if deregistration.state == DeregistrationRequest.State.HELD
+        else _("Begäran är registrerad. Arbetsgivaren avregistreras inom några minuter."),
+    )
+    return redirect("backoffice:employer", public_id=found.public_id)
+
+
+@requires(Permission.BACKOFFICE_DEREGISTRATION_REGISTER)
+@require_POST
+def release_deregistration(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_DEREGISTRATION_REGISTER)
+    deregistration = (
+        DeregistrationRequest.objects.select_related("employer").filter(public_id=public_id).first()
+    )
+    if deregistration is None:
+        raise Http404
+    deregistration_release(deregistration=deregistration, actor=person, request=request)
+    messages.success(request, _("Arbetsgivaren är avregistrerad och bekräftelsen skickad."))
+    return redirect("backoffice:employer", public_id=deregistration.employer.public_id)
+
+
+@requires(Permission.BACKOFFICE_EMPLOYER_VIEW)
+@read_only
+def deregistration_letter(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The confirmation letter, for staff to print and post (a written request gets one by post)."""
+    _staff(request, Permission.BACKOFFICE_EMPLOYER_VIEW)
+    deregistration = (
+        DeregistrationRequest.objects.select_related("employer", "requested_by")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if deregistration is None:
+        raise Http404
+    return render(
+        request, "employers/deregistration_letter.html", {"deregistration": deregistration}
+    )

@@ -10,6 +10,8 @@ by e-mail, with a printable letter in the portal.
 
 from __future__ import annotations
 
+from datetime import date
+
 import structlog
 from django.db import transaction
 from django.http import HttpRequest
@@ -22,6 +24,7 @@ from portal.access.constants import Permission
 from portal.access.models import Membership, Role
 from portal.access.services import can
 from portal.audit.constants import EventType
+from portal.common.errors import ConflictError
 from portal.employers.constants import EmployerAction
 from portal.employers.models import DeregistrationRequest, Employer
 from portal.employers.state import transition
@@ -98,6 +101,78 @@ def on_deregistration_signed(*, signature: Signature, request: HttpRequest | Non
         data={"request": str(deregistration.public_id), "channel": "eservice"},
     )
     schedule_processing(deregistration)
+
+
+def deregistration_register_written(
+    *,
+    employer: Employer,
+    received_on: date,
+    case_number: str,
+    hold_for_staff: bool,
+    actor: Person,
+    request: HttpRequest | None = None,
+) -> DeregistrationRequest:
+    """Staff register a written request (letter, signed form). It is processed by the background
+    task like one made in the portal, unless flagged to wait for a case worker."""
+    with transaction.atomic():
+        if employer.deregistration_requests.filter(state__in=["received", "held"]).exists():
+            raise ConflictError(
+                _("Det finns redan en begäran om avregistrering som inte är behandlad.")
+            )
+        deregistration = DeregistrationRequest.objects.create(
+            employer=employer,
+            channel=DeregistrationRequest.Channel.WRITTEN,
+            state=DeregistrationRequest.State.HELD
+            if hold_for_staff
+            else DeregistrationRequest.State.RECEIVED,
+            requested_by=None,
+            received_on=received_on,
+            case_number=case_number,
+            registered_by=actor,
+        )
+        transition(
+            employer=employer,
+            action=EmployerAction.REQUEST_DEREGISTRATION,
+            actor=actor,
+            request=request,
+        )
+        audit.record(
+            EventType.DEREGISTRATION_REQUESTED,
+            actor=actor,
+            request=request,
+            object_type="employer",
+            object_id=str(employer.public_id),
+            data={
+                "request": str(deregistration.public_id),
+                "channel": "written",
+                "case_number": case_number,
+                "held": hold_for_staff,
+            },
+        )
+        if not hold_for_staff:
+            schedule_processing(deregistration)
+    return deregistration
+
+
+def deregistration_release(
+    *, deregistration: DeregistrationRequest, actor: Person, request: HttpRequest | None = None
+) -> None:
+    """A case worker has handled a held request: it is processed now."""
+    with transaction.atomic():
+        locked = DeregistrationRequest.objects.select_for_update().get(pk=deregistration.pk)
+        if locked.state != DeregistrationRequest.State.HELD:
+            raise ConflictError(_("Begäran väntar inte på handläggare."))
+        locked.state = DeregistrationRequest.State.RECEIVED
+        locked.save(update_fields=["state"])
+        audit.record(
+            EventType.DEREGISTRATION_RELEASED,
+            actor=actor,
+            request=request,
+            object_type="employer",
+            object_id=str(locked.employer.public_id),
+            data={"request": str(locked.public_id)},
+        )
+    deregistration_process(deregistration=locked)
 
 
 def schedule_processing(deregistration: DeregistrationRequest) -> None:

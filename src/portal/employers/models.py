@@ -186,6 +186,10 @@ class DeregistrationRequest(models.Model):
     )
     received_on = models.DateField()
     case_number = models.CharField(max_length=64, blank=True)
+    #: The staff member who registered a written request.
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
