@@ -109,4 +109,6 @@ def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
         "backoffice:register-deregistration": "backoffice:deregistration:register",
         "backoffice:release-deregistration": "backoffice:deregistration:register",
         "backoffice:deregistration-letter": "backoffice:employer:view",
+        "backoffice:paper-enrolments": "backoffice:enrolment:register",
+        "backoffice:paper-enrolment": "backoffice:enrolment:approve",
     }

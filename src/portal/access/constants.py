@@ -14,6 +14,8 @@ class Permission(StrEnum):
     BACKOFFICE_EMPLOYER_VIEW = "backoffice:employer:view"
     BACKOFFICE_EMPLOYER_TERMINATE = "backoffice:employer:terminate"
     BACKOFFICE_DEREGISTRATION_REGISTER = "backoffice:deregistration:register"
+    BACKOFFICE_ENROLMENT_REGISTER = "backoffice:enrolment:register"
+    BACKOFFICE_ENROLMENT_APPROVE = "backoffice:enrolment:approve"
 
 
 #: What an active access administrator of a connected employer may do for it.
@@ -30,6 +32,8 @@ STAFF_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.BACKOFFICE_EMPLOYER_VIEW,
             Permission.BACKOFFICE_EMPLOYER_TERMINATE,
             Permission.BACKOFFICE_DEREGISTRATION_REGISTER,
+            Permission.BACKOFFICE_ENROLMENT_REGISTER,
+            Permission.BACKOFFICE_ENROLMENT_APPROVE,
         }
     ),
     "partner_support": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),

@@ -7,6 +7,8 @@ from portal.backoffice import views
 app_name = "backoffice"
 
 urlpatterns = [
+    path("blanketter/", views.paper_enrolments, name="paper-enrolments"),
+    path("blanketter/<uuid:public_id>/", views.paper_enrolment, name="paper-enrolment"),
     path("arbetsgivare/", views.lookup, name="lookup"),
     path("arbetsgivare/<uuid:public_id>/", views.employer, name="employer"),
     path("arbetsgivare/<uuid:public_id>/sag-upp", views.terminate, name="terminate"),

@@ -18,12 +18,15 @@ from portal import audit
 from portal.access.constants import Permission
 from portal.access.services import require
 from portal.audit.constants import EventType
+from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
 from portal.employers.deregistration import deregistration_register_written, deregistration_release
-from portal.employers.models import DeregistrationRequest, Employer, Termination
+from portal.employers.models import DeregistrationRequest, Employer, Enrolment, Termination
+from portal.employers.paper import paper_enrolment_approve, paper_enrolment_register
 from portal.employers.register import InvalidEmployerId, normalise_employer_id
 from portal.employers.termination import termination_date, termination_notify, termination_withdraw
 from portal.identity.models import Person
+from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
 
 
 class LookupForm(forms.Form):
@@ -229,4 +232,120 @@ def deregistration_letter(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404
     return render(
         request, "employers/deregistration_letter.html", {"deregistration": deregistration}
+    )
+
+
+class PaperEnrolmentForm(forms.Form):
+    organisation_number = forms.CharField(label=gettext_lazy("Organisationsnummer"), max_length=20)
+    signatories = forms.CharField(
+        label=gettext_lazy("Firmatecknare som skrivit under"),
+        max_length=200,
+        help_text=gettext_lazy("Personnummer, flera åtskilda med kommatecken."),
+    )
+    administrator_personal_number = forms.CharField(
+        label=gettext_lazy("Behörighetsadministratörens personnummer"), max_length=20
+    )
+    administrator_email = forms.EmailField(
+        label=gettext_lazy("Behörighetsadministratörens e-postadress")
+    )
+    received_on = forms.DateField(
+        label=gettext_lazy("Mottagen den"),
+        help_text=gettext_lazy("ÅÅÅÅ-MM-DD"),
+        error_messages={
+            "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")
+        },
+    )
+    case_number = forms.CharField(label=gettext_lazy("Ärendenummer"), max_length=64)
+    scan_reference = forms.CharField(
+        label=gettext_lazy("Var den skannade blanketten finns"), max_length=200
+    )
+
+    def clean_organisation_number(self) -> str:
+        try:
+            return normalise_employer_id(self.cleaned_data["organisation_number"])
+        except InvalidEmployerId as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_signatories(self) -> list[str]:
+        numbers = []
+        for part in self.cleaned_data["signatories"].split(","):
+            try:
+                numbers.append(normalise_personal_number(part))
+            except InvalidPersonalNumber:
+                raise forms.ValidationError(
+                    _("%(value)s är inte ett giltigt personnummer.")
+                    % {"value": part.strip() or "–"}
+                ) from None
+        return numbers
+
+    def clean_administrator_personal_number(self) -> str:
+        try:
+            return normalise_personal_number(self.cleaned_data["administrator_personal_number"])
+        except InvalidPersonalNumber:
+            raise forms.ValidationError(_("Personnumret är inte giltigt.")) from None
+
+    def clean_received_on(self) -> Any:
+        received = self.cleaned_data["received_on"]
+        if received > timezone.localdate():
+            raise forms.ValidationError(_("Mottagningsdagen kan inte ligga i framtiden."))
+        return received
+
+
+@requires(Permission.BACKOFFICE_ENROLMENT_REGISTER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def paper_enrolments(request: HttpRequest) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_ENROLMENT_REGISTER)
+    form = PaperEnrolmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            enrolment = paper_enrolment_register(
+                organisation_number=data["organisation_number"],
+                signatory_numbers=data["signatories"],
+                administrator_personal_number=data["administrator_personal_number"],
+                administrator_email=data["administrator_email"],
+                received_on=data["received_on"],
+                case_number=data["case_number"],
+                scan_reference=data["scan_reference"],
+                actor=person,
+                request=request,
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Blanketten är registrerad och väntar på granskning av en annan handläggare."),
+            )
+            return redirect("backoffice:paper-enrolment", public_id=enrolment.public_id)
+    waiting = Enrolment.objects.filter(
+        channel=Enrolment.Channel.PAPER, state=Enrolment.State.AWAITING_APPROVAL
+    ).select_related("employer", "entered_by")
+    return render(
+        request,
+        "backoffice/paper_enrolments.html",
+        {"form": form, "waiting": waiting},
+        status=400 if form.errors else 200,
+    )
+
+
+@requires(Permission.BACKOFFICE_ENROLMENT_APPROVE)
+@require_http_methods(["GET", "HEAD", "POST"])
+def paper_enrolment(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _staff(request, Permission.BACKOFFICE_ENROLMENT_APPROVE)
+    enrolment = (
+        Enrolment.objects.select_related("employer", "entered_by", "approved_by", "terms_version")
+        .filter(public_id=public_id, channel=Enrolment.Channel.PAPER)
+        .first()
+    )
+    if enrolment is None:
+        raise Http404
+    if request.method == "POST":
+        paper_enrolment_approve(enrolment=enrolment, actor=person, request=request)
+        messages.success(request, _("Anslutningen är godkänd. Arbetsgivaren är ansluten."))
+        return redirect("backoffice:paper-enrolment", public_id=enrolment.public_id)
+    return render(
+        request,
+        "backoffice/paper_enrolment.html",
+        {"enrolment": enrolment, "may_approve": enrolment.entered_by_id != person.pk},
     )

@@ -108,6 +108,10 @@ class Enrolment(models.Model):
     received_on = models.DateField(null=True, blank=True)
     case_number = models.CharField(max_length=64, blank=True)
     scan_reference = models.CharField(max_length=200, blank=True)
+    #: The staff member who entered a paper enrolment; another one must approve it (four eyes).
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -400,7 +400,9 @@ def _complete(*, enrolment: Enrolment, actor: Person, request: HttpRequest | Non
     acceptance = TermsAcceptance.objects.create(
         employer=employer,
         terms_version=enrolment.terms_version,
-        channel=TermsAcceptance.Channel.ESERVICE,
+        channel=TermsAcceptance.Channel.PAPER
+        if enrolment.channel == Enrolment.Channel.PAPER
+        else TermsAcceptance.Channel.ESERVICE,
         accepted_by=enrolment.initiated_by,
         signature=first_signature.signature if first_signature else None,
     )
@@ -413,7 +415,7 @@ def _complete(*, enrolment: Enrolment, actor: Person, request: HttpRequest | Non
         data={
             "terms_version": enrolment.terms_version.version,
             "acceptance": acceptance.pk,
-            "channel": "eservice",
+            "channel": str(acceptance.channel),
         },
     )
     enrolment.state = Enrolment.State.COMPLETED
