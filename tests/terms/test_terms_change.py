@@ -135,3 +135,39 @@ def test_the_publish_command(connected: tuple[Client, Employer], tmp_path: Path)
     with pytest.raises(CommandError, match="minst 30 dagar"):
         call_command("terms_publish", *publish_arguments(tmp_path, "2027-05", 3))
     assert not TermsVersion.objects.filter(version="2027-05").exists()
+
+
+def test_a_terms_editor_publishes_from_the_back_office(connected: tuple[Client, Employer]) -> None:
+    call_command("staff_grant", "19900622-3458", "terms_editor")
+    editor = logged_in("199006223458")
+    base = TermsVersion.objects.get(version="2026-06")
+    form = {
+        "version": "2027-06",
+        "effective_from": (timezone.localdate() + timedelta(days=10)).isoformat(),
+        "title_sv": base.title_sv,
+        "title_en": base.title_en,
+        "text_sv": base.text_sv + "\n\n13. Nytt.",
+        "text_en": base.text_en + "\n\n13. New.",
+        "changes_sv": "Ett nytt stycke.",
+        "changes_en": "A new paragraph.",
+    }
+    too_soon = editor.post("/handlaggning/villkor/", form)
+    assert too_soon.status_code == 400
+    assert "minst 30 dagar" in too_soon.content.decode()
+    assert not TermsVersion.objects.filter(version="2027-06").exists()
+
+    form["effective_from"] = (timezone.localdate() + timedelta(days=30)).isoformat()
+    done = editor.post("/handlaggning/villkor/", form)
+    assert done["Location"] == "/villkor/2027-06/"
+    version = TermsVersion.objects.get(version="2027-06")
+    assert version.is_published
+    assert version.created_by is not None
+    assert OutboxMessage.objects.filter(template="terms_changed").count() == 1
+    published = AuditEvent.objects.get(event_type=EventType.TERMS_PUBLISHED)
+    assert published.actor == version.created_by
+    assert editor.post("/handlaggning/villkor/", form).status_code == 400  # the version exists
+
+
+def test_only_terms_editors_publish(connected: tuple[Client, Employer]) -> None:
+    tolvan, _employer = connected
+    assert tolvan.get("/handlaggning/villkor/").status_code == 403

@@ -111,4 +111,5 @@ def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
         "backoffice:deregistration-letter": "backoffice:employer:view",
         "backoffice:paper-enrolments": "backoffice:enrolment:register",
         "backoffice:paper-enrolment": "backoffice:enrolment:approve",
+        "backoffice:publish-terms": "backoffice:terms:publish",
     }

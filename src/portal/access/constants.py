@@ -16,6 +16,7 @@ class Permission(StrEnum):
     BACKOFFICE_DEREGISTRATION_REGISTER = "backoffice:deregistration:register"
     BACKOFFICE_ENROLMENT_REGISTER = "backoffice:enrolment:register"
     BACKOFFICE_ENROLMENT_APPROVE = "backoffice:enrolment:approve"
+    BACKOFFICE_TERMS_PUBLISH = "backoffice:terms:publish"
 
 
 #: What an active access administrator of a connected employer may do for it.
@@ -37,6 +38,7 @@ STAFF_PERMISSIONS: dict[str, frozenset[Permission]] = {
         }
     ),
     "partner_support": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),
+    "terms_editor": frozenset({Permission.BACKOFFICE_TERMS_PUBLISH}),
     "auditor": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),
 }
 STAFF_ONLY = frozenset().union(*STAFF_PERMISSIONS.values())

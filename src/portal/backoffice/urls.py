@@ -7,6 +7,7 @@ from portal.backoffice import views
 app_name = "backoffice"
 
 urlpatterns = [
+    path("villkor/", views.publish_terms, name="publish-terms"),
     path("blanketter/", views.paper_enrolments, name="paper-enrolments"),
     path("blanketter/<uuid:public_id>/", views.paper_enrolment, name="paper-enrolment"),
     path("arbetsgivare/", views.lookup, name="lookup"),

@@ -27,6 +27,8 @@ from portal.employers.register import InvalidEmployerId, normalise_employer_id
 from portal.employers.termination import termination_date, termination_notify, termination_withdraw
 from portal.identity.models import Person
 from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
+from portal.terms.models import TermsVersion
+from portal.terms.services import earliest_effective_date, terms_publish
 
 
 class LookupForm(forms.Form):
@@ -348,4 +350,63 @@ def paper_enrolment(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         "backoffice/paper_enrolment.html",
         {"enrolment": enrolment, "may_approve": enrolment.entered_by_id != person.pk},
+    )
+
+
+class TermsVersionForm(forms.Form):
+    version = forms.SlugField(
+        label=gettext_lazy("Version"),
+        max_length=32,
+        help_text=gettext_lazy("Till exempel 2027-03."),
+    )
+    effective_from = forms.DateField(
+        label=gettext_lazy("Gäller från"),
+        help_text=gettext_lazy("ÅÅÅÅ-MM-DD"),
+        error_messages={
+            "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")
+        },
+    )
+    title_sv = forms.CharField(label=gettext_lazy("Rubrik på svenska"), max_length=200)
+    title_en = forms.CharField(label=gettext_lazy("Rubrik på engelska"), max_length=200)
+    text_sv = forms.CharField(label=gettext_lazy("Text på svenska"), widget=forms.Textarea)
+    text_en = forms.CharField(label=gettext_lazy("Text på engelska"), widget=forms.Textarea)
+    changes_sv = forms.CharField(
+        label=gettext_lazy("Ändringarna i korthet, på svenska"), max_length=1000
+    )
+    changes_en = forms.CharField(
+        label=gettext_lazy("Ändringarna i korthet, på engelska"), max_length=1000
+    )
+
+    def clean_version(self) -> str:
+        version = str(self.cleaned_data["version"])
+        if TermsVersion.objects.filter(version=version).exists():
+            raise forms.ValidationError(_("Versionen finns redan."))
+        return version
+
+
+@requires(Permission.BACKOFFICE_TERMS_PUBLISH)
+@require_http_methods(["GET", "HEAD", "POST"])
+def publish_terms(request: HttpRequest) -> HttpResponse:
+    """A terms editor publishes a new version; administrators are told at once (R16)."""
+    person = _staff(request, Permission.BACKOFFICE_TERMS_PUBLISH)
+    form = TermsVersionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                version = TermsVersion.objects.create(**form.cleaned_data, created_by=person)
+                queued = terms_publish(version=version, actor=person, request=request)
+        except ApplicationError as error:
+            form.add_error("effective_from", error.message)
+        else:
+            messages.success(
+                request,
+                _("Version %(v)s är publicerad. %(count)s behörighetsadministratörer får besked.")
+                % {"v": version.version, "count": queued},
+            )
+            return redirect("terms:version", version=version.version)
+    return render(
+        request,
+        "backoffice/publish_terms.html",
+        {"form": form, "earliest": earliest_effective_date()},
+        status=400 if form.errors else 200,
     )
