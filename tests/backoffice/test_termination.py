@@ -106,6 +106,7 @@ def test_a_case_worker_terminates_and_access_ends_on_the_date(
     assert tolvan.get(f"/arbetsgivare/{employer.public_id}/").status_code == 403
     for kind in (EventType.TERMINATION_NOTIFIED, EventType.TERMINATION_TOOK_EFFECT):
         assert events(kind)
+    assert events(EventType.MEMBERSHIP_ENDED)[0].data["reason"] == "employer-terminated"
 
 
 def test_a_termination_can_be_withdrawn_before_the_date(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from portal import audit
 from portal.access.constants import (
@@ -84,3 +85,23 @@ def _denied_message() -> str:
     return gettext(
         "Du har inte behörighet till det här. Behörigheter ges av arbetsgivarens behörighetsadministratör."
     )
+
+
+def memberships_end_all(*, employer: Employer, reason: str) -> list[Membership]:
+    """End every open membership at ``employer`` (it leaves the portal), each audited, in the
+    caller's transaction. Returns the memberships as they were, for notifying their people."""
+    memberships = list(
+        Membership.objects.filter(employer=employer, ended_at__isnull=True).select_related("person")
+    )
+    Membership.objects.filter(pk__in=[m.pk for m in memberships]).update(
+        ended_at=timezone.now(), end_reason=reason
+    )
+    for membership in memberships:
+        audit.record(
+            EventType.MEMBERSHIP_ENDED,
+            actor=None,
+            object_type="employer",
+            object_id=str(employer.public_id),
+            data={"membership": membership.pk, "reason": reason},
+        )
+    return memberships

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from portal import audit
 from portal.access.constants import Permission
 from portal.access.models import Membership, Role
-from portal.access.services import can
+from portal.access.services import can, memberships_end_all
 from portal.audit.constants import EventType
 from portal.common.errors import ConflictError
 from portal.employers.constants import EmployerAction
@@ -200,25 +200,10 @@ def deregistration_process(*, deregistration: DeregistrationRequest) -> bool:
             data={"request": str(locked.public_id)},
         )
         now = timezone.now()
-        memberships = list(
-            Membership.objects.filter(employer=employer, ended_at__isnull=True).select_related(
-                "person"
-            )
-        )
+        memberships = memberships_end_all(employer=employer, reason="employer-deregistered")
         recipients: dict[str, Person | None] = {
             m.email or m.person.email: m.person for m in memberships if m.role == Role.ADMINISTRATOR
         }
-        Membership.objects.filter(pk__in=[m.pk for m in memberships]).update(
-            ended_at=now, end_reason="employer-deregistered"
-        )
-        for membership in memberships:
-            audit.record(
-                EventType.MEMBERSHIP_ENDED,
-                actor=None,
-                object_type="employer",
-                object_id=str(employer.public_id),
-                data={"membership": membership.pk, "reason": "employer-deregistered"},
-            )
         locked.state = DeregistrationRequest.State.PROCESSED
         locked.processed_at = now
         locked.save(update_fields=["state", "processed_at"])

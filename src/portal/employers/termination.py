@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal import audit
 from portal.access.models import Membership, Role
+from portal.access.services import memberships_end_all
 from portal.audit.constants import EventType
 from portal.common.errors import ConflictError
 from portal.employers.constants import EmployerAction, EmployerState
@@ -151,9 +152,7 @@ def termination_take_effect(*, termination: Termination) -> bool:
             data={"termination": str(locked.public_id)},
         )
         now = timezone.now()
-        ended = Membership.objects.filter(employer=employer, ended_at__isnull=True).update(
-            ended_at=now, end_reason="employer-terminated"
-        )
+        ended = len(memberships_end_all(employer=employer, reason="employer-terminated"))
         locked.state = Termination.State.TERMINATED
         locked.terminated_at = now
         locked.save(update_fields=["state", "terminated_at"])
