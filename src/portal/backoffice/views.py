@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,12 +15,18 @@ from portal import audit
 from portal.access.constants import Permission
 from portal.access.services import require
 from portal.audit.constants import EventType
+from portal.backoffice.forms import (
+    EmployerIdField,
+    IsoDateField,
+    PersonalNumberField,
+    ReceivedOnField,
+    case_number_field,
+)
 from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
 from portal.employers.deregistration import deregistration_register_written, deregistration_release
 from portal.employers.models import DeregistrationRequest, Employer, Enrolment, Termination
 from portal.employers.paper import paper_enrolment_approve, paper_enrolment_register
-from portal.employers.register import InvalidEmployerId, normalise_employer_id
 from portal.employers.termination import termination_date, termination_notify, termination_withdraw
 from portal.identity.models import Person
 from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
@@ -32,7 +35,7 @@ from portal.terms.services import earliest_effective_date, terms_publish
 
 
 class LookupForm(forms.Form):
-    organisation_number = forms.CharField(label=gettext_lazy("Organisationsnummer"), max_length=20)
+    organisation_number = EmployerIdField()
     reason = forms.CharField(
         label=gettext_lazy("Skäl för sökningen"),
         max_length=200,
@@ -40,12 +43,6 @@ class LookupForm(forms.Form):
             "Till exempel ärendenummer eller samtal från kund. Sökningen loggas."
         ),
     )
-
-    def clean_organisation_number(self) -> str:
-        try:
-            return normalise_employer_id(self.cleaned_data["organisation_number"])
-        except InvalidEmployerId as error:
-            raise forms.ValidationError(str(error)) from None
 
 
 class TerminationForm(forms.Form):
@@ -154,26 +151,14 @@ def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 class WrittenDeregistrationForm(forms.Form):
-    received_on = forms.DateField(
-        label=gettext_lazy("Mottagen den"),
-        help_text=gettext_lazy("ÅÅÅÅ-MM-DD"),
-        error_messages={
-            "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")
-        },
-    )
-    case_number = forms.CharField(label=gettext_lazy("Ärendenummer"), max_length=64)
+    received_on = ReceivedOnField()
+    case_number = case_number_field()
     hold_for_staff = forms.BooleanField(
         label=gettext_lazy(
             "Vänta med avregistreringen tills en handläggare har gått igenom begäran"
         ),
         required=False,
     )
-
-    def clean_received_on(self) -> Any:
-        received = self.cleaned_data["received_on"]
-        if received > timezone.localdate():
-            raise forms.ValidationError(_("Mottagningsdagen kan inte ligga i framtiden."))
-        return received
 
 
 @requires(Permission.BACKOFFICE_DEREGISTRATION_REGISTER)
@@ -238,35 +223,23 @@ def deregistration_letter(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 class PaperEnrolmentForm(forms.Form):
-    organisation_number = forms.CharField(label=gettext_lazy("Organisationsnummer"), max_length=20)
+    organisation_number = EmployerIdField()
     signatories = forms.CharField(
         label=gettext_lazy("Firmatecknare som skrivit under"),
         max_length=200,
         help_text=gettext_lazy("Personnummer, flera åtskilda med kommatecken."),
     )
-    administrator_personal_number = forms.CharField(
-        label=gettext_lazy("Behörighetsadministratörens personnummer"), max_length=20
+    administrator_personal_number = PersonalNumberField(
+        label=gettext_lazy("Behörighetsadministratörens personnummer")
     )
     administrator_email = forms.EmailField(
         label=gettext_lazy("Behörighetsadministratörens e-postadress")
     )
-    received_on = forms.DateField(
-        label=gettext_lazy("Mottagen den"),
-        help_text=gettext_lazy("ÅÅÅÅ-MM-DD"),
-        error_messages={
-            "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")
-        },
-    )
-    case_number = forms.CharField(label=gettext_lazy("Ärendenummer"), max_length=64)
+    received_on = ReceivedOnField()
+    case_number = case_number_field()
     scan_reference = forms.CharField(
         label=gettext_lazy("Var den skannade blanketten finns"), max_length=200
     )
-
-    def clean_organisation_number(self) -> str:
-        try:
-            return normalise_employer_id(self.cleaned_data["organisation_number"])
-        except InvalidEmployerId as error:
-            raise forms.ValidationError(str(error)) from None
 
     def clean_signatories(self) -> list[str]:
         numbers = []
@@ -279,18 +252,6 @@ class PaperEnrolmentForm(forms.Form):
                     % {"value": part.strip() or "–"}
                 ) from None
         return numbers
-
-    def clean_administrator_personal_number(self) -> str:
-        try:
-            return normalise_personal_number(self.cleaned_data["administrator_personal_number"])
-        except InvalidPersonalNumber:
-            raise forms.ValidationError(_("Personnumret är inte giltigt.")) from None
-
-    def clean_received_on(self) -> Any:
-        received = self.cleaned_data["received_on"]
-        if received > timezone.localdate():
-            raise forms.ValidationError(_("Mottagningsdagen kan inte ligga i framtiden."))
-        return received
 
 
 @requires(Permission.BACKOFFICE_ENROLMENT_REGISTER)
@@ -359,13 +320,7 @@ class TermsVersionForm(forms.Form):
         max_length=32,
         help_text=gettext_lazy("Till exempel 2027-03."),
     )
-    effective_from = forms.DateField(
-        label=gettext_lazy("Gäller från"),
-        help_text=gettext_lazy("ÅÅÅÅ-MM-DD"),
-        error_messages={
-            "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")
-        },
-    )
+    effective_from = IsoDateField(label=gettext_lazy("Gäller från"))
     title_sv = forms.CharField(label=gettext_lazy("Rubrik på svenska"), max_length=200)
     title_en = forms.CharField(label=gettext_lazy("Rubrik på engelska"), max_length=200)
     text_sv = forms.CharField(label=gettext_lazy("Text på svenska"), widget=forms.Textarea)

@@ -1,0 +1,75 @@
+"""Fields the back-office forms share: the same number, date and case rules everywhere."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.employers.register import InvalidEmployerId, normalise_employer_id
+from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
+
+
+class EmployerIdField(forms.CharField):
+    """An organisation number (or a sole trader's personal number), cleaned to its normal form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", gettext_lazy("Organisationsnummer"))
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        try:
+            return normalise_employer_id(text)
+        except InvalidEmployerId as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class PersonalNumberField(forms.CharField):
+    """A personal or coordination number, cleaned to 12 digits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        try:
+            return normalise_personal_number(text)
+        except InvalidPersonalNumber:
+            raise forms.ValidationError(_("Personnumret är inte giltigt.")) from None
+
+
+class IsoDateField(forms.DateField):
+    """A date written YYYY-MM-DD."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", gettext_lazy("ÅÅÅÅ-MM-DD"))
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")},
+        )
+        super().__init__(**kwargs)
+
+
+class ReceivedOnField(IsoDateField):
+    """The day a paper or letter was received: today or earlier."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", gettext_lazy("Mottagen den"))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> date:
+        received: date = super().clean(value)
+        if received > timezone.localdate():
+            raise forms.ValidationError(_("Mottagningsdagen kan inte ligga i framtiden."))
+        return received
+
+
+def case_number_field() -> forms.CharField:
+    return forms.CharField(label=gettext_lazy("Ärendenummer"), max_length=64)
