@@ -10,6 +10,12 @@ class Permission(StrEnum):
     EMPLOYER_VIEW = "employers:employer:view"
     EMPLOYER_DEREGISTER = "employers:employer:deregister"
     TERMS_ACKNOWLEDGE = "terms:acceptance:create"
+    # Access administration (administrators only: the role gives administration, not e-services)
+    ACCESS_VIEW = "access:membership:view"
+    ACCESS_MANAGE = "access:membership:manage"
+    # Using an e-service: needs a user membership and a grant for that e-service in force
+    ESERVICE_VIEW = "eservices:eservice:view"
+    ESERVICE_SUBMIT = "eservices:eservice:submit"
     # The agency's staff (from their staff roles, never from memberships)
     BACKOFFICE_EMPLOYER_VIEW = "backoffice:employer:view"
     BACKOFFICE_EMPLOYER_TERMINATE = "backoffice:employer:terminate"
@@ -21,10 +27,22 @@ class Permission(StrEnum):
 
 #: What an active access administrator of a connected employer may do for it.
 ADMINISTRATOR_PERMISSIONS = frozenset(
-    {Permission.EMPLOYER_VIEW, Permission.EMPLOYER_DEREGISTER, Permission.TERMS_ACKNOWLEDGE}
+    {
+        Permission.EMPLOYER_VIEW,
+        Permission.EMPLOYER_DEREGISTER,
+        Permission.TERMS_ACKNOWLEDGE,
+        Permission.ACCESS_VIEW,
+        Permission.ACCESS_MANAGE,
+    }
 )
 #: What an active user (with or without grants) may do for the employer.
 USER_PERMISSIONS = frozenset({Permission.EMPLOYER_VIEW})
+#: What a grant's level allows in its e-service (and only there).
+LEVEL_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "view": frozenset({Permission.ESERVICE_VIEW}),
+    "submit": frozenset({Permission.ESERVICE_VIEW, Permission.ESERVICE_SUBMIT}),
+}
+ESERVICE_PERMISSIONS = frozenset({Permission.ESERVICE_VIEW, Permission.ESERVICE_SUBMIT})
 
 #: What each staff role may do (role values of backoffice.StaffRole.Role).
 STAFF_PERMISSIONS: dict[str, frozenset[Permission]] = {

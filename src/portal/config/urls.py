@@ -16,6 +16,7 @@ urlpatterns = [
     path("sprak/", views.set_language, name="set-language"),
     path("", include("portal.identity.urls")),
     path("", include("portal.employers.urls")),
+    path("arbetsgivare/<uuid:public_id>/behorigheter/", include("portal.access.urls")),
     path("handlaggning/", include("portal.backoffice.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -1,0 +1,288 @@
+"""Reads for access administration, and the one way views fetch an employer they act on.
+
+Views never look employers (or their people) up themselves: ``employer_for`` fetches the employer
+and asks ``access.require`` in one step, so that a page cannot forget the check, and a person who
+is not one of the employer's people gets an audited 403 whatever the address they try.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from portal.access.constants import Permission
+from portal.access.models import Grant, Level, Membership, Role
+from portal.access.services import require
+from portal.employers.models import Employer
+from portal.eservices import registry
+from portal.identity.models import Person
+
+
+def employer_for(
+    request: HttpRequest, public_id: UUID | str, action: Permission, *, eservice: str | None = None
+) -> Employer:
+    """The employer with ``public_id``, if the logged-in person may do ``action`` for it.
+
+    404 for an employer that does not exist; an audited 403 for one the person may not act for.
+    """
+    employer = Employer.objects.filter(public_id=public_id).first()
+    if employer is None:
+        raise Http404
+    actor = request.user if isinstance(request.user, Person) else None
+    require(actor, action, employer=employer, eservice=eservice, request=request)
+    return employer
+
+
+def person_at(employer: Employer, person_public_id: UUID | str) -> Person:
+    """A person who has or has had access at ``employer``; 404 for anyone else."""
+    person = (
+        Person.objects.filter(public_id=person_public_id, memberships__employer=employer)
+        .distinct()
+        .first()
+    )
+    if person is None:
+        raise Http404
+    return person
+
+
+def grant_at(employer: Employer, person: Person, grant_public_id: UUID | str) -> Grant:
+    grant = (
+        Grant.objects.filter(
+            public_id=grant_public_id,
+            membership__employer=employer,
+            membership__person=person,
+        )
+        .select_related("membership__employer", "membership__person")
+        .first()
+    )
+    if grant is None:
+        raise Http404
+    return grant
+
+
+# --- the list of everyone with access -------------------------------------------------------
+
+
+class Sort(StrEnum):
+    NAME = "name"
+    ADDED = "added"
+    REVIEWED = "reviewed"
+
+
+class Status(StrEnum):
+    ALL = ""
+    ACTIVE = "active"
+    EXPIRING = "expiring"
+    SUSPENDED = "suspended"
+    NO_GRANTS = "no-grants"
+
+
+EXPIRING_WITHIN_DAYS = 30
+
+
+def people(
+    employer: Employer,
+    *,
+    search: str = "",
+    role: str = "",
+    eservice: str = "",
+    status: str = "",
+    sort: str = Sort.NAME,
+) -> QuerySet[Person]:
+    """Everyone with an open membership at ``employer``, with their memberships and open grants
+    prefetched (a fixed number of queries whatever the number of people or grants)."""
+    open_memberships = Membership.objects.open().filter(employer=employer)
+    queryset = Person.objects.filter(pk__in=open_memberships.values("person"))
+    if search:
+        words = search.split()
+        for word in words:
+            digits = "".join(ch for ch in word if ch.isdigit())
+            condition = Q(given_name__icontains=word) | Q(surname__icontains=word)
+            if len(digits) >= 4:  # noqa: PLR2004 (a fragment of a personal number)
+                condition |= Q(personal_number__contains=digits)
+            queryset = queryset.filter(condition)
+    if role in Role.values:
+        queryset = queryset.filter(pk__in=open_memberships.filter(role=role).values("person"))
+    today = timezone.localdate()
+    open_grants = Grant.objects.open().filter(membership__employer=employer)
+    if eservice:
+        queryset = queryset.filter(
+            pk__in=open_grants.filter(eservice=eservice).values("membership__person")
+        )
+    if status == Status.ACTIVE:
+        queryset = queryset.filter(pk__in=open_memberships.active().values("person"))
+    elif status == Status.SUSPENDED:
+        queryset = queryset.filter(
+            pk__in=open_memberships.filter(suspended_at__isnull=False).values("person")
+        )
+    elif status == Status.EXPIRING:
+        queryset = queryset.filter(
+            pk__in=open_grants.filter(
+                valid_until__gte=today,
+                valid_until__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
+            ).values("membership__person")
+        )
+    elif status == Status.NO_GRANTS:
+        queryset = queryset.filter(
+            pk__in=open_memberships.filter(role=Role.USER)
+            .annotate(open_grants=Count("grants", filter=Q(grants__ended_at__isnull=True)))
+            .filter(open_grants=0)
+            .values("person")
+        )
+    if sort == Sort.ADDED:
+        queryset = queryset.annotate(
+            added=Max("memberships__created_at", filter=Q(memberships__employer=employer))
+        ).order_by("-added", "pk")
+    elif sort == Sort.REVIEWED:
+        queryset = queryset.annotate(
+            reviewed=Min("memberships__last_reviewed_at", filter=Q(memberships__employer=employer))
+        ).order_by(F("reviewed").asc(nulls_first=True), "pk")
+    else:
+        queryset = queryset.order_by("surname", "given_name", "personal_number")
+    return queryset.prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=open_memberships.order_by("role").prefetch_related(
+                Prefetch("grants", queryset=Grant.objects.open().order_by("eservice"))
+            ),
+            to_attr="open_memberships",
+        )
+    )
+
+
+# --- "what can this person do?" -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One thing a person can (or could, or will be able to) do, in plain words."""
+
+    text: str | Promise
+    in_force: bool
+    note: str | Promise = ""
+
+
+@dataclass
+class PersonAccess:
+    person: Person
+    administrator: Membership | None = None
+    user: Membership | None = None
+    grants: list[Grant] = field(default_factory=list)
+    ended: list[Membership] = field(default_factory=list)
+    ended_grants: list[Grant] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def has_access(self) -> bool:
+        return self.administrator is not None or self.user is not None
+
+    @property
+    def email(self) -> str:
+        for membership in (self.administrator, self.user):
+            if membership is not None and membership.email:
+                return membership.email
+        return ""
+
+
+def person_access(employer: Employer, person: Person, *, today: date | None = None) -> PersonAccess:
+    """Everything ``person`` can do at ``employer``, as facts and as sentences for the page
+    "Vad kan personen göra?"."""
+    day = today or timezone.localdate()
+    memberships = list(
+        Membership.objects.filter(employer=employer, person=person)
+        .prefetch_related(Prefetch("grants", queryset=Grant.objects.order_by("eservice", "-pk")))
+        .order_by("-pk")
+    )
+    result = PersonAccess(person=person)
+    for membership in memberships:
+        if membership.ended_at is not None:
+            result.ended.append(membership)
+            result.ended_grants.extend(membership.grants.all())
+        elif membership.role == Role.ADMINISTRATOR:
+            result.administrator = membership
+        else:
+            result.user = membership
+            for grant in membership.grants.all():
+                (result.grants if grant.ended_at is None else result.ended_grants).append(grant)
+    result.statements = _statements(employer, result, day)
+    return result
+
+
+def _statements(employer: Employer, access: PersonAccess, day: date) -> list[Statement]:
+    statements: list[Statement] = []
+    connected = employer.is_connected
+    if access.administrator is not None:
+        suspended = access.administrator.suspended_at is not None
+        statements.append(
+            Statement(
+                _(
+                    "Administrera behörigheter: lägga till och ta bort personer, ge och återkalla "
+                    "behörigheter till e-tjänster och granska behörigheterna."
+                ),
+                in_force=connected and not suspended,
+                note=_("vilande, granskningen gjordes inte i tid") if suspended else "",
+            )
+        )
+        statements.append(
+            Statement(
+                _("Se arbetsgivarens uppgifter, godkänna nya villkor och begära avregistrering."),
+                in_force=connected and not suspended,
+            )
+        )
+    if access.user is not None:
+        suspended = access.user.suspended_at is not None
+        for grant in access.grants:
+            eservice = registry.get(grant.eservice)
+            name = eservice.name if eservice else grant.eservice
+            text = (
+                _("Se och lämna uppgifter i %(eservice)s")
+                if grant.level == Level.SUBMIT
+                else _("Se uppgifter i %(eservice)s")
+            ) % {"eservice": name}
+            note: str | Promise
+            if grant.valid_from > day:
+                note = _("från och med %(date)s") % {"date": grant.valid_from.isoformat()}
+            elif grant.valid_until is not None and grant.valid_until < day:
+                note = _("gällde till och med %(date)s") % {"date": grant.valid_until.isoformat()}
+            elif grant.valid_until is not None:
+                note = _("till och med %(date)s") % {"date": grant.valid_until.isoformat()}
+            else:
+                note = ""
+            if suspended:
+                note = _("vilande, granskningen gjordes inte i tid")
+            statements.append(
+                Statement(
+                    text, in_force=connected and not suspended and grant.in_force(day), note=note
+                )
+            )
+        if not access.grants:
+            statements.append(
+                Statement(
+                    _(
+                        "Inga e-tjänster ännu. Användaren kan logga in men inte använda någon e-tjänst."
+                    ),
+                    in_force=False,
+                )
+            )
+    if access.administrator is not None and access.user is None:
+        statements.append(
+            Statement(
+                _(
+                    "Inte använda e-tjänsterna: rollen behörighetsadministratör ger bara administration."
+                ),
+                in_force=False,
+            )
+        )
+    if not access.has_access:
+        statements.append(
+            Statement(_("Ingenting. Personen har ingen behörighet längre."), in_force=False)
+        )
+    return statements
