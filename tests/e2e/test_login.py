@@ -57,8 +57,8 @@ def test_a_demo_person_logs_in_on_this_device(
     expect(page.get_by_text("Klart – gå tillbaka till webbplatsen.")).to_be_visible()
 
     page.goto(order_page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ditt konto", timeout=10_000)
-    expect(page.get_by_text("19121212-****")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demobageriet HB", timeout=10_000)
+    expect(page.get_by_role("link", name="Tolvan Tolvansson")).to_be_visible()
     assert axe_violations(page) == []
     assert page.csp_violations == []  # type: ignore[attr-defined]
 
@@ -93,7 +93,7 @@ def test_the_qr_code_changes_every_second_and_the_page_follows_the_app(
         json={"personalNumber": "198001011231"},
     ).raise_for_status()
     # The page's script notices within a few seconds and goes on by itself.
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ditt konto", timeout=10_000)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dina arbetsgivare", timeout=10_000)
     expect(page.get_by_text("Astrid Demosson").first).to_be_visible()
 
 
@@ -116,7 +116,7 @@ def test_the_order_page_works_without_javascript(
             json={"personalNumber": "198503152343"},
         ).raise_for_status()
         # The <noscript> refresh reloads the page every two seconds until the login is done.
-        expect(page.get_by_role("heading", level=1)).to_have_text("Ditt konto", timeout=10_000)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Demobageriet HB", timeout=10_000)
     finally:
         context.close()
 

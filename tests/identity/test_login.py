@@ -81,7 +81,7 @@ def test_login_with_a_qr_code_from_start_to_finish(client: Client, bankid: Any) 
     session_before = client.cookies[settings.SESSION_COOKIE_NAME].value
     control(bankid, f"/orders/{order.transaction_id}/approve", {"personalNumber": TOLVAN})
     done = status(client, order)
-    assert done["redirect"] == "/konto/"
+    assert done["redirect"] == "/start/"
     assert client.cookies[settings.SESSION_COOKIE_NAME].value != session_before, (
         "session id not rotated"
     )
@@ -124,7 +124,7 @@ def test_the_qr_code_is_the_animated_code_bankid_defines(
         f"{bankid.app_url}/scan", data={"qr": shown[-1], "personal_number": ASTRID}
     )
     assert scanned.status_code in (200, 303)
-    assert status(client, order)["redirect"] == "/konto/"
+    assert status(client, order)["redirect"] == "/start/"
     assert Person.objects.get(personal_number=ASTRID).given_name == "Astrid"
 
 
@@ -284,7 +284,7 @@ def test_forged_foreign_and_malformed_order_ids_are_refused_and_audited(
 def test_a_finished_order_cannot_be_replayed(client: Client, bankid: Any) -> None:
     order = start(client)
     control(bankid, f"/orders/{order.transaction_id}/approve", {"personalNumber": TOLVAN})
-    assert status(client, order)["redirect"] == "/konto/"
+    assert status(client, order)["redirect"] == "/start/"
     replay = client.get(f"/e-legitimation/{order.public_id}/status")
     assert replay.status_code == 404
     assert events(EventType.EID_ORDER_REFUSED)[-1].data == {"reason": "replay"}
@@ -404,7 +404,7 @@ def test_logout_needs_a_post(client: Client, person: Any) -> None:
 def test_a_person_with_a_coordination_number_logs_in(client: Client, bankid: Any) -> None:
     order = start(client)
     control(bankid, f"/orders/{order.transaction_id}/approve", {"personalNumber": "197001632392"})
-    assert status(client, order)["redirect"] == "/konto/"
+    assert status(client, order)["redirect"] == "/start/"
     person = Person.objects.get(personal_number="197001632392")
     assert person.full_name == "Dragan Testović"
     assert "19700163-****" in client.get("/konto/").content.decode()

@@ -107,6 +107,7 @@ def person_add(
     grants: Sequence[GrantSpec] = (),
     reason: str,
     request: HttpRequest | None = None,
+    notify: bool = True,
 ) -> Person:
     """Give a person access at ``employer``: the administrator role, the user role with grants, or
     both. The person need not have logged in before; their name is filled in from their e-ID at
@@ -150,7 +151,8 @@ def person_add(
                     membership=membership, spec=spec, reason=reason, actor=actor, request=request
                 )
                 changes.append(_grant_phrase(grant))
-        _tell_administrators(employer=employer, actor=actor, person=person, changes=changes)
+        if notify:
+            _tell_administrators(employer=employer, actor=actor, person=person, changes=changes)
     return person
 
 
@@ -163,6 +165,7 @@ def role_add(
     reason: str,
     actor: Person,
     request: HttpRequest | None = None,
+    notify: bool = True,
 ) -> Membership:
     """Give a person who already has access here another role."""
     reason = reason_clean(reason)
@@ -177,14 +180,15 @@ def role_add(
             employer=employer, person=person, role=role, email=email, reason=reason,
             actor=actor, request=request,
         )  # fmt: skip
-        _tell_administrators(
-            employer=employer,
-            actor=actor,
-            person=person,
-            changes=[
-                _change("administrator_added" if role == Role.ADMINISTRATOR else "user_added")
-            ],
-        )
+        if notify:
+            _tell_administrators(
+                employer=employer,
+                actor=actor,
+                person=person,
+                changes=[
+                    _change("administrator_added" if role == Role.ADMINISTRATOR else "user_added")
+                ],
+            )
     return membership
 
 

@@ -16,6 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.eservices import registry
+
 
 class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("behörighetsadministratör")
@@ -148,6 +150,11 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} {self.eservice} {self.level}"
+
+    @property
+    def eservice_name(self) -> str:
+        eservice = registry.get(self.eservice)
+        return str(eservice.name) if eservice else self.eservice
 
     def in_force(self, on: date | None = None) -> bool:
         day = on or timezone.localdate()

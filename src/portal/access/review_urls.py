@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from portal.access import review_views
+
+urlpatterns: list[URLPattern] = [
+    path("granskning/", review_views.review_page, name="review"),
+]

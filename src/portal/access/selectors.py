@@ -286,3 +286,37 @@ def _statements(employer: Employer, access: PersonAccess, day: date) -> list[Sta
             Statement(_("Ingenting. Personen har ingen behörighet längre."), in_force=False)
         )
     return statements
+
+
+@dataclass(frozen=True)
+class UsableEService:
+    code: str
+    name: str | Promise
+    description: str | Promise
+    level: str
+
+    @property
+    def may_submit(self) -> bool:
+        return self.level == Level.SUBMIT
+
+
+def eservices_for(person: Person, employer: Employer) -> list[UsableEService]:
+    """The e-services ``person`` can use for ``employer`` today (one query)."""
+    if not employer.is_connected:
+        return []
+    today = timezone.localdate()
+    grants = (
+        Grant.objects.in_force(today)
+        .filter(
+            membership__in=Membership.objects.active().filter(
+                person=person, employer=employer, role=Role.USER
+            )
+        )
+        .values_list("eservice", "level")
+    )
+    usable = []
+    for code, level in grants:
+        eservice = registry.get(code)
+        if eservice is not None:
+            usable.append(UsableEService(code, eservice.name, eservice.description, level))
+    return sorted(usable, key=lambda e: str(e.name))

@@ -59,7 +59,7 @@ def can(
             Membership.objects.active()
             .filter(person=actor, employer=employer, role=Role.USER)
             .annotate(
-                grant=FilteredRelation(
+                grant_in_force=FilteredRelation(
                     "grants",
                     condition=Q(
                         grants__eservice=eservice,
@@ -69,7 +69,7 @@ def can(
                     & (Q(grants__valid_until__isnull=True) | Q(grants__valid_until__gte=today)),
                 )
             )
-            .values_list("grant__level", flat=True)
+            .values_list("grant_in_force__level", flat=True)
         )
         return any(action in LEVEL_PERMISSIONS.get(level or "", frozenset()) for level in rows)
     roles = set(

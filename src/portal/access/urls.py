@@ -20,7 +20,9 @@ urlpatterns = [
         views.grant_revoke,
         name="grant-revoke",
     ),
-    path("personer/<uuid:person_id>/ta-bort-allt/", views.person_remove_all, name="person-remove-all"),
+    path(
+        "personer/<uuid:person_id>/ta-bort-allt/", views.person_remove_all, name="person-remove-all"
+    ),
     # CSV import and export (import_urls.py) and access reviews (review_urls.py)
     path("", include("portal.access.import_urls")),
     path("", include("portal.access.review_urls")),

@@ -10,7 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import SessionAuth
 
+from portal.api.access import router as access_router
 from portal.api.schemas import EServiceStatusOut, PlannedOutageOut, ProblemOut, StatusOut
 from portal.common.errors import (
     ApplicationError,
@@ -27,6 +29,9 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    # Every operation needs the person's session (with Django's CSRF check on unsafe methods)
+    # unless it says otherwise: fail closed. At the API level, the docs page sends the CSRF token.
+    auth=SessionAuth(),
 )
 
 
@@ -65,6 +70,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     summary="Service status",
     description="Each e-service's status (open, closed, maintenance) and the planned outages. Public.",
     tags=["status"],
+    auth=None,
 )
 def status(request: HttpRequest) -> StatusOut:
     current = service_status()
@@ -83,3 +89,6 @@ def status(request: HttpRequest) -> StatusOut:
             for o in current.planned_outages
         ],
     )
+
+
+api.add_router("", access_router)

@@ -180,6 +180,7 @@ TEMPLATES = [
                 "portal.web.context_processors.portal",
                 "portal.terms.context_processors.terms_notices",
                 "portal.employers.context_processors.termination_notices",
+                "portal.employers.context_processors.acting_for",
             ],
         },
     },
@@ -355,6 +356,12 @@ COMPANY_REGISTER_FILE = env_str("COMPANY_REGISTER_FILE") or str(
 COMPANY_REGISTER_URL = env_str("COMPANY_REGISTER_URL")
 COMPANY_REGISTER_TOKEN = env_str("COMPANY_REGISTER_TOKEN")
 COMPANY_REGISTER_TIMEOUT_SECONDS = env_int("COMPANY_REGISTER_TIMEOUT_SECONDS", 5, minimum=1)
+
+# --- Access ------------------------------------------------------------------------------------
+#: How often the access administrators review everyone's access (R8): days between reviews.
+ACCESS_REVIEW_DAYS = env_int("PORTAL_ACCESS_REVIEW_DAYS", 180, minimum=1)
+#: Days past a review's due date after which users without a confirmation are suspended; 0: never.
+ACCESS_REVIEW_SUSPEND_AFTER_DAYS = env_int("PORTAL_ACCESS_REVIEW_SUSPEND_AFTER_DAYS", 0, minimum=0)
 
 # --- The agency running the portal (shown on pages) ---------------------------------------------
 AGENCY_NAME = env_str("PORTAL_AGENCY_NAME", "Demomyndigheten")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("portal.identity.urls")),
     path("", include("portal.employers.urls")),
     path("arbetsgivare/<uuid:public_id>/behorigheter/", include("portal.access.urls")),
+    path("arbetsgivare/<uuid:public_id>/e-tjanster/", include("portal.eservices.urls")),
     path("handlaggning/", include("portal.backoffice.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

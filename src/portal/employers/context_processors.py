@@ -29,3 +29,26 @@ def termination_notices(request: HttpRequest) -> dict[str, Any]:
         employer__in=employers, state=Termination.State.NOTIFIED
     ).select_related("employer")
     return {"termination_notices": list(running)}
+
+
+def acting_for(request: HttpRequest) -> dict[str, Any]:
+    """The employer the logged-in person acts for (shown in the header, with a way to switch)."""
+    person = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    if not isinstance(person, Person) or session is None:
+        return {}
+    public_id = session.get("acting_for")
+    if not public_id:
+        return {}
+    from portal.employers.models import Employer  # noqa: PLC0415
+
+    # Only while the person still has access there: a revocation takes the name away too.
+    employer = (
+        Employer.objects.filter(
+            public_id=public_id,
+            pk__in=Membership.objects.active().filter(person=person).values("employer"),
+        )
+        .only("public_id", "name")
+        .first()
+    )
+    return {"acting_for": employer}

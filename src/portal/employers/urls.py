@@ -7,6 +7,7 @@ from portal.employers import views
 app_name = "employers"
 
 urlpatterns = [
+    path("start/", views.start, name="start"),
     path("arbetsgivare/", views.overview, name="overview"),
     path("arbetsgivare/<uuid:public_id>/", views.employer_page, name="employer"),
     path("arbetsgivare/<uuid:public_id>/avregistrera/", views.deregister, name="deregister"),

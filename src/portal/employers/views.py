@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,12 +11,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access.constants import Permission
 from portal.access.models import Membership, Role
-from portal.access.services import can, require
+from portal.access.reviews import review_status
+from portal.access.selectors import employer_for, eservices_for
+from portal.access.services import can
 from portal.common.routes import authenticated, read_only, requires
 from portal.employers import services
+from portal.employers.constants import CONNECTED_STATES
 from portal.employers.deregistration import DEREGISTRATION_OBJECT_TYPE, deregistration_visible_text
 from portal.employers.forms import EnrolmentForm, OrganisationNumberForm
-from portal.employers.models import DeregistrationRequest, Employer, Enrolment, EnrolmentSignature
+from portal.employers.models import DeregistrationRequest, Enrolment, EnrolmentSignature
 from portal.employers.register import InvalidEmployerId, normalise_employer_id
 from portal.identity import services as identity_services
 from portal.identity.models import EidTransaction, Person
@@ -180,25 +185,40 @@ def enrolment_sign(request: HttpRequest, public_id: str) -> HttpResponse:
     return _start_signing(request, enrolment)
 
 
-def _employer(public_id: str) -> Employer:
-    employer = Employer.objects.filter(public_id=public_id).first()
-    if employer is None:
-        raise Http404
-    return employer
+ACTING_FOR = "acting_for"
+
+
+@authenticated
+@read_only
+def start(request: HttpRequest) -> HttpResponse:
+    """Where a login lands: straight to the employer if the person acts for only one, otherwise
+    the list to choose from (or to connect one)."""
+    person = _person(request)
+    employer_ids = list(
+        Membership.objects.active()
+        .filter(person=person, employer__state__in=CONNECTED_STATES)
+        .values_list("employer__public_id", flat=True)
+        .distinct()[:2]
+    )
+    if len(employer_ids) == 1:
+        return redirect("employers:employer", public_id=employer_ids[0])
+    return redirect("employers:overview")
 
 
 @requires(Permission.EMPLOYER_VIEW)
 @read_only
-def employer_page(request: HttpRequest, public_id: str) -> HttpResponse:
+def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     person = _person(request)
-    employer = _employer(str(public_id))
-    require(person, Permission.EMPLOYER_VIEW, employer=employer, request=request)
+    employer = employer_for(request, public_id, Permission.EMPLOYER_VIEW)
+    # The employer on screen is the one the person acts for, until they choose another.
+    request.session[ACTING_FOR] = str(employer.public_id)
     administrators = (
         Membership.objects.active()
         .filter(employer=employer, role=Role.ADMINISTRATOR)
         .select_related("person")
         .order_by("person__surname")
     )
+    may_administer = can(person, Permission.ACCESS_VIEW, employer=employer)
     return render(
         request,
         "employers/employer.html",
@@ -209,6 +229,9 @@ def employer_page(request: HttpRequest, public_id: str) -> HttpResponse:
                 "terms_version", "accepted_by"
             ),
             "may_deregister": can(person, Permission.EMPLOYER_DEREGISTER, employer=employer),
+            "may_administer": may_administer,
+            "review": review_status(employer) if may_administer else None,
+            "eservices": eservices_for(person, employer),
             "open_deregistration": employer.deregistration_requests.filter(
                 state__in=["received", "held"]
             ).first(),
@@ -218,10 +241,8 @@ def employer_page(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @requires(Permission.EMPLOYER_DEREGISTER)
 @require_http_methods(["GET", "HEAD", "POST"])
-def deregister(request: HttpRequest, public_id: str) -> HttpResponse:
-    person = _person(request)
-    employer = _employer(str(public_id))
-    require(person, Permission.EMPLOYER_DEREGISTER, employer=employer, request=request)
+def deregister(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    employer = employer_for(request, public_id, Permission.EMPLOYER_DEREGISTER)
     if request.method == "POST":
         order = identity_services.eid_order_start(
             request=request,

@@ -37,7 +37,7 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 def login_page(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.GET.get("next"))
     if request.user.is_authenticated:
-        return redirect(next_url or "identity:account")
+        return redirect(next_url or "employers:start")
     bankid = get_provider("bankid")
     return render(
         request,
@@ -81,7 +81,7 @@ def _advance(request: HttpRequest, public_id: str) -> tuple[EidTransaction, str]
     if order.purpose == EidTransaction.Purpose.LOGIN:
         services.eid_login_finish(request=request, order=order)
         messages.success(request, _("Du är inloggad."))
-        return order, order.next_url or reverse("identity:account")
+        return order, order.next_url or reverse("employers:start")
     return order, order.next_url or reverse("home")
 
 

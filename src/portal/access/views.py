@@ -1,0 +1,299 @@
+"""The access administrators' pages: everyone with access, one person's access, and the changes.
+
+Every view fetches its employer with ``selectors.employer_for`` (the authorisation check and the
+audited refusal in one step) and writes only through ``access.administration``.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.access import administration, selectors
+from portal.access.constants import Permission
+from portal.access.forms import (
+    EmailForm,
+    GrantForm,
+    PeopleFilterForm,
+    PersonAddForm,
+    ReasonForm,
+    RemoveAllForm,
+)
+from portal.access.models import Membership, Role
+from portal.access.reviews import review_status
+from portal.common.errors import ApplicationError, ConflictError
+from portal.common.routes import read_only, requires
+from portal.employers.models import Employer
+from portal.identity.models import Person
+
+PAGE_SIZE = 50
+
+
+def _actor(request: HttpRequest) -> Person:
+    assert isinstance(request.user, Person)  # noqa: S101 (requires() guarantees a logged-in person)
+    return request.user
+
+
+def _person_url(employer: Employer, person: Person) -> str:
+    return reverse(
+        "access:person", kwargs={"public_id": employer.public_id, "person_id": person.public_id}
+    )
+
+
+@requires(Permission.ACCESS_VIEW)
+@read_only
+def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_VIEW)
+    filters = PeopleFilterForm(request.GET or None)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    queryset = selectors.people(
+        employer,
+        search=values.get("q", ""),
+        role=values.get("role", ""),
+        eservice=values.get("eservice", ""),
+        status=values.get("status", ""),
+        sort=values.get("sort", "") or selectors.Sort.NAME,
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+    query = request.GET.copy()
+    query.pop("sida", None)
+    return render(
+        request,
+        "access/people.html",
+        {
+            "employer": employer,
+            "review": review_status(employer),
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": any(values.values()) if values else False,
+        },
+    )
+
+
+@requires(Permission.ACCESS_MANAGE)
+@require_http_methods(["GET", "HEAD", "POST"])
+def person_new(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
+    form = PersonAddForm(request.POST or None)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = administration.person_add(
+                employer=employer,
+                actor=_actor(request),
+                personal_number=form.cleaned_data["personal_number"],
+                email=form.cleaned_data["email"],
+                administrator=form.cleaned_data["administrator"],
+                user=form.cleaned_data["user"],
+                grants=form.grant_specs(),
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ConflictError as error:
+            form.add_error(None, error.message)
+            existing = error.extra.get("person")
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Behörigheten är sparad och gäller från personens nästa inloggning."),
+            )
+            return redirect(_person_url(employer, person))
+    return render(
+        request,
+        "access/person_new.html",
+        {"employer": employer, "form": form, "existing": existing},
+        status=400 if form.errors else 200,
+    )
+
+
+@requires(Permission.ACCESS_VIEW)
+@read_only
+def person_page(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_VIEW)
+    return _render_person(request, employer, selectors.person_at(employer, person_id))
+
+
+def _render_person(
+    request: HttpRequest,
+    employer: Employer,
+    person: Person,
+    *,
+    grant_form: GrantForm | None = None,
+    email_form: EmailForm | None = None,
+    reason_form: ReasonForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    access = selectors.person_access(employer, person)
+    actor = _actor(request)
+    from portal.access.services import can  # noqa: PLC0415
+
+    return render(
+        request,
+        "access/person.html",
+        {
+            "employer": employer,
+            "access": access,
+            "person": person,
+            "may_manage": can(actor, Permission.ACCESS_MANAGE, employer=employer),
+            "grant_form": grant_form or GrantForm(),
+            "email_form": email_form or EmailForm(initial={"email": access.email}),
+            "reason_form": reason_form or ReasonForm(),
+            "is_self": actor.pk == person.pk,
+        },
+        status=status,
+    )
+
+
+@requires(Permission.ACCESS_MANAGE)
+@require_POST
+def person_role(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
+    """Add or end one role: ``action`` is ``add`` or ``end``, ``role`` one of the two roles."""
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
+    person = selectors.person_at(employer, person_id)
+    form = ReasonForm(request.POST)
+    role = request.POST.get("role", "")
+    action = request.POST.get("action", "")
+    if role not in Role.values or action not in {"add", "end"}:
+        form.add_error(None, _("Välj vilken roll som ska läggas till eller tas bort."))
+    if not form.is_valid():
+        return _render_person(request, employer, person, reason_form=form, status=400)
+    try:
+        if action == "add":
+            administration.role_add(
+                employer=employer,
+                person=person,
+                role=Role(role),
+                reason=form.cleaned_data["reason"],
+                actor=_actor(request),
+                request=request,
+            )
+        else:
+            membership = (
+                Membership.objects.open()
+                .filter(employer=employer, person=person, role=role)
+                .select_related("employer")
+                .first()
+            )
+            if membership is not None:
+                administration.membership_end(
+                    membership=membership,
+                    reason=form.cleaned_data["reason"],
+                    actor=_actor(request),
+                    request=request,
+                )
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return _render_person(request, employer, person, reason_form=form, status=error.status)
+    messages.success(request, _("Rollen är ändrad."))
+    return redirect(_person_url(employer, person))
+
+
+@requires(Permission.ACCESS_MANAGE)
+@require_POST
+def person_email(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
+    person = selectors.person_at(employer, person_id)
+    form = EmailForm(request.POST)
+    if not form.is_valid():
+        return _render_person(request, employer, person, email_form=form, status=400)
+    administration.membership_email_change(
+        employer=employer,
+        person=person,
+        email=form.cleaned_data["email"],
+        actor=_actor(request),
+        request=request,
+    )
+    messages.success(request, _("E-postadressen är ändrad."))
+    return redirect(_person_url(employer, person))
+
+
+@requires(Permission.ACCESS_MANAGE)
+@require_POST
+def person_grant(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
+    person = selectors.person_at(employer, person_id)
+    form = GrantForm(request.POST)
+    if form.is_valid():
+        try:
+            administration.grant_set(
+                employer=employer,
+                person=person,
+                spec=form.spec(),
+                reason=form.cleaned_data["reason"],
+                actor=_actor(request),
+                request=request,
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Behörigheten till e-tjänsten är sparad."))
+            return redirect(_person_url(employer, person))
+    return _render_person(request, employer, person, grant_form=form, status=400)
+
+
+@requires(Permission.ACCESS_MANAGE)
+@require_POST
+def grant_revoke(
+    request: HttpRequest, public_id: UUID, person_id: UUID, grant_id: UUID
+) -> HttpResponse:
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
+    person = selectors.person_at(employer, person_id)
+    grant = selectors.grant_at(employer, person, grant_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _render_person(request, employer, person, reason_form=form, status=400)
+    administration.grant_revoke(
+        grant=grant, reason=form.cleaned_data["reason"], actor=_actor(request), request=request
+    )
+    messages.success(request, _("Behörigheten är återkallad och gäller inte längre."))
+    return redirect(_person_url(employer, person))
+
+
+@requires(Permission.ACCESS_MANAGE)
+@require_http_methods(["GET", "HEAD", "POST"])
+def person_remove_all(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
+    """Remove all access now, for someone who leaves (R3): a confirmation page, then the removal."""
+    employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
+    person = selectors.person_at(employer, person_id)
+    form = RemoveAllForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            administration.access_remove_all(
+                employer=employer,
+                person=person,
+                reason=form.cleaned_data["reason"],
+                actor=_actor(request),
+                request=request,
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "All behörighet för %(name)s är borttagen. Den gäller inte längre, inte ens i en pågående inloggning."
+                )
+                % {"name": person.full_name or person.masked_identifier},
+            )
+            return redirect("access:people", public_id=employer.public_id)
+    return render(
+        request,
+        "access/person_remove_all.html",
+        {
+            "employer": employer,
+            "person": person,
+            "access": selectors.person_access(employer, person),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
