@@ -218,10 +218,46 @@ def test_an_employer_already_connected_says_who_administers_it(bankid: Any) -> N
     tolvan = logged_in(TOLVAN)
     sign(tolvan, bankid, tolvan.post(f"/anslut/{SOLE}/", details()), TOLVAN)
     again = tolvan.post("/anslut/", {"organisation_number": SOLE})
-    assert again.status_code == 400
-    html = again.content.decode()
+    assert again.status_code == 302
+    html = tolvan.get(again["Location"]).content.decode()
     assert "redan anslutet" in html
     assert "Tolvan Tolvansson" in html
+    assert "Ny behörighetsadministratör för" in html
+
+
+def test_a_signatory_names_a_new_administrator_of_a_connected_employer(bankid: Any) -> None:
+    """When no administrator is left (or another is needed), a signatory names one with BankID;
+    the employer stays connected and nothing else changes."""
+    tolvan = logged_in(TOLVAN)
+    sign(tolvan, bankid, tolvan.post(f"/anslut/{SOLE}/", details()), TOLVAN)
+    employer = Employer.objects.get(organisation_number=SOLE)
+    acceptances = employer.terms_acceptances.count()
+    response = tolvan.post(
+        f"/anslut/{SOLE}/",
+        details(
+            administrator="other",
+            administrator_personal_number=CECILIA,
+            administrator_email="cecilia@example.se",
+        ),
+    )
+    enrolment = Enrolment.objects.filter(employer=employer).latest("created_at")
+    assert enrolment.kind == Enrolment.Kind.ADMINISTRATOR
+    sign(tolvan, bankid, response, TOLVAN)
+    enrolment.refresh_from_db()
+    assert enrolment.state == Enrolment.State.COMPLETED
+    employer.refresh_from_db()
+    assert employer.state == EmployerState.ACTIVE
+    assert employer.terms_acceptances.count() == acceptances
+    cecilia = Person.objects.get(personal_number=CECILIA)
+    assert (
+        Membership.objects.active()
+        .filter(employer=employer, person=cecilia, role=Role.ADMINISTRATOR)
+        .exists()
+    )
+    mail = OutboxMessage.objects.filter(template="enrolment_completed").latest("created_at")
+    assert mail.subject.startswith("Ny behörighetsadministratör")
+    # The administrator already there is told by the access notice.
+    assert OutboxMessage.objects.filter(template="access_changed").exists()
 
 
 @pytest.mark.parametrize("number", ["", "12345", "556677-8898", "abc-def", "5566778899" * 3])

@@ -82,9 +82,17 @@ class Enrolment(models.Model):
         EXPIRED = "expired", _("förfallen")
         CANCELLED = "cancelled", _("avbruten")
 
+    class Kind(models.TextChoices):
+        # Connect an employer that is not connected, accepting the terms.
+        CONNECT = "connect", _("anslutning")
+        # A signatory of a connected employer names another access administrator (for example
+        # when none is left): the employer stays as it is.
+        ADMINISTRATOR = "administrator", _("ny behörighetsadministratör")
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="enrolments")
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CONNECT)
     state = models.CharField(
         max_length=24, choices=State.choices, default=State.AWAITING_SIGNATURES
     )

@@ -59,6 +59,10 @@ class Eligibility:
     employer: Employer | None
     #: An enrolment already waiting for signatures, which this person may sign.
     open_enrolment: Enrolment | None = None
+    #: The employer is connected already: the signatory may name another access administrator.
+    connected: bool = False
+    #: Its active access administrators' names, when connected.
+    administrators: tuple[str, ...] = ()
 
 
 def _refuse(
@@ -158,23 +162,13 @@ def enrolment_check(
             % {"name": company.name},
         )
     employer = Employer.objects.filter(organisation_number=organisation_number).first()
+    administrators: tuple[str, ...] = ()
     if employer is not None and employer.is_connected:
-        administrators = [
+        administrators = tuple(
             m.person.full_name or m.person.masked_identifier
             for m in Membership.objects.active()
             .filter(employer=employer, role=Role.ADMINISTRATOR)
             .select_related("person")
-        ]
-        raise refuse(
-            reason="already-connected",
-            message=_(
-                "%(name)s är redan anslutet. Kontakta någon av företagets behörighetsadministratörer för att få "
-                "behörighet: %(administrators)s."
-            )
-            % {
-                "name": company.name,
-                "administrators": ", ".join(administrators) or _("(inga registrerade)"),
-            },
         )
     open_enrolment = None
     if employer is not None:
@@ -184,7 +178,13 @@ def enrolment_check(
         if open_enrolment is not None and open_enrolment.expires_at <= timezone.now():
             enrolment_expire(enrolment=open_enrolment)
             open_enrolment = None
-    return Eligibility(company=company, employer=employer, open_enrolment=open_enrolment)
+    return Eligibility(
+        company=company,
+        employer=employer,
+        open_enrolment=open_enrolment,
+        connected=employer is not None and employer.is_connected,
+        administrators=administrators,
+    )
 
 
 def enrolment_start(
@@ -198,7 +198,8 @@ def enrolment_start(
     co_signer_emails: dict[str, str],
     terms_version: TermsVersion,
 ) -> Enrolment:
-    """Create the employer (or take it up again) and an enrolment waiting for signatures.
+    """Create the employer (or take it up again) and an enrolment waiting for signatures. For an
+    employer that is connected already, the enrolment only names another access administrator.
 
     Idempotent for the person who started it: a second submit returns the same enrolment. Two
     signatories starting at the same moment end with one enrolment (a partial unique index)."""
@@ -217,7 +218,8 @@ def enrolment_start(
                     % {"name": company.name},
                     code="enrolment-in-progress",
                 )
-            if employer.state != EmployerState.PENDING:
+            kind = Enrolment.Kind.ADMINISTRATOR if employer.is_connected else Enrolment.Kind.CONNECT
+            if kind == Enrolment.Kind.CONNECT and employer.state != EmployerState.PENDING:
                 transition(
                     employer=employer,
                     action=EmployerAction.START_ENROLMENT,
@@ -226,6 +228,7 @@ def enrolment_start(
                 )
             enrolment = Enrolment.objects.create(
                 employer=employer,
+                kind=kind,
                 channel=Enrolment.Channel.ESERVICE,
                 initiated_by=person,
                 terms_version=terms_version,
@@ -275,6 +278,16 @@ def _schedule_expiry(enrolment: Enrolment) -> None:
 def enrolment_visible_text(enrolment: Enrolment) -> str:
     """What the signatory sees in the BankID app (simpleMarkdownV1)."""
     employer = enrolment.employer
+    if enrolment.kind == Enrolment.Kind.ADMINISTRATOR:
+        return _(
+            "# Ny behörighetsadministratör för %(name)s\n\n"
+            "Jag utser %(administrator)s till behörighetsadministratör för *%(name)s* (%(number)s) "
+            "i e-tjänster för arbetsgivare."
+        ) % {
+            "name": employer.name,
+            "number": employer.formatted_number,
+            "administrator": mask_personal_number(enrolment.administrator_personal_number),
+        }
     return _(
         "# Anslut %(name)s\n\n"
         "Jag ansluter *%(name)s* (%(number)s) till e-tjänster för arbetsgivare och godkänner villkoren "
@@ -375,6 +388,9 @@ def _ask_co_signers(*, enrolment: Enrolment, rule: SignatoryRule, initiator: Per
 
 def _complete(*, enrolment: Enrolment, actor: Person, request: HttpRequest | None) -> None:
     employer = enrolment.employer
+    if enrolment.kind == Enrolment.Kind.ADMINISTRATOR:
+        _complete_administrator(enrolment=enrolment, actor=actor, request=request)
+        return
     transition(employer=employer, action=EmployerAction.ACTIVATE, actor=actor, request=request)
     administrator, _created = Person.objects.get_or_create(
         personal_number=enrolment.administrator_personal_number,
@@ -432,6 +448,47 @@ def _complete(*, enrolment: Enrolment, actor: Person, request: HttpRequest | Non
     _confirm(enrolment=enrolment, administrator=administrator)
 
 
+def _complete_administrator(
+    *, enrolment: Enrolment, actor: Person, request: HttpRequest | None
+) -> None:
+    """The signatories named another access administrator of a connected employer."""
+    from portal.access.administration import role_add  # noqa: PLC0415 (access imports employers)
+
+    employer = enrolment.employer
+    administrator, _created = Person.objects.get_or_create(
+        personal_number=enrolment.administrator_personal_number,
+        defaults={"password": "!", "email": enrolment.administrator_email},
+    )
+    already = (
+        Membership.objects.open()
+        .filter(employer=employer, person=administrator, role=Role.ADMINISTRATOR)
+        .exists()
+    )
+    # Nothing to add if the employer left the portal meanwhile or the person is one already.
+    if employer.is_connected and not already:
+        role_add(
+            employer=employer,
+            person=administrator,
+            role=Role.ADMINISTRATOR,
+            email=enrolment.administrator_email,
+            reason=_("Utsedd av firmatecknare med BankID"),
+            actor=actor,
+            request=request,
+        )
+    enrolment.state = Enrolment.State.COMPLETED
+    enrolment.completed_at = timezone.now()
+    enrolment.save(update_fields=["state", "completed_at"])
+    audit.record(
+        EventType.ENROLMENT_COMPLETED,
+        actor=actor,
+        request=request,
+        object_type="employer",
+        object_id=str(employer.public_id),
+        data={"enrolment": str(enrolment.public_id), "kind": str(enrolment.kind)},
+    )
+    _confirm(enrolment=enrolment, administrator=administrator)
+
+
 def _confirm(*, enrolment: Enrolment, administrator: Person) -> None:
     """Confirmation to every signatory who gave an address, and to the administrator."""
     recipients: dict[str, Person | None] = {}
@@ -454,6 +511,7 @@ def _confirm(*, enrolment: Enrolment, administrator: Person) -> None:
                 "number": enrolment.employer.formatted_number,
                 "terms_version": enrolment.terms_version.version,
                 "administrator_is_recipient": person is not None and person.pk == administrator.pk,
+                "new_administrator": enrolment.kind == Enrolment.Kind.ADMINISTRATOR,
                 "base_url": settings.BASE_URL,
             },
             related_object_type="enrolment",
@@ -474,7 +532,8 @@ def enrolment_expire(*, enrolment: Enrolment) -> bool:
             return False
         locked.state = Enrolment.State.EXPIRED
         locked.save(update_fields=["state"])
-        transition(employer=locked.employer, action=EmployerAction.LAPSE, actor=None)
+        if locked.kind == Enrolment.Kind.CONNECT:
+            transition(employer=locked.employer, action=EmployerAction.LAPSE, actor=None)
         audit.record(
             EventType.ENROLMENT_EXPIRED,
             actor=None,

@@ -112,6 +112,8 @@ def enrol_details(request: HttpRequest, organisation_number: str) -> HttpRespons
             "form": form,
             "terms": terms,
             "signs_alone": company.signatory_rule.can_sign_alone(person.personal_number or ""),
+            "connected": eligibility.connected,
+            "administrators": eligibility.administrators,
         },
         status=400 if form.errors else 200,
     )
