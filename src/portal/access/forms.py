@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +28,10 @@ def _reason_field() -> forms.CharField:
         max_length=MAX_REASON_LENGTH,
         error_messages={"required": gettext_lazy("Skriv varför ändringen görs.")},
     )
+
+
+def _level_choices() -> list[tuple[str, str]]:
+    return [(str(value), capfirst(str(label))) for value, label in Level.choices]
 
 
 def _dates_in_order(cleaned: dict[str, Any], form: forms.Form) -> None:
@@ -71,11 +76,7 @@ class PersonAddForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [
-            (NO_ACCESS, _("Ingen behörighet")),
-            (Level.VIEW, Level.VIEW.label),
-            (Level.SUBMIT, Level.SUBMIT.label),
-        ]
+        choices = [(NO_ACCESS, _("Ingen behörighet")), *_level_choices()]
         for eservice in registry.all_eservices():
             self.fields[f"eservice_{eservice.code}"] = forms.ChoiceField(
                 label=str(eservice.name), choices=choices, required=False, widget=forms.RadioSelect
@@ -123,7 +124,7 @@ class GrantForm(forms.Form):
     )
     level = forms.ChoiceField(
         label=gettext_lazy("Nivå"),
-        choices=Level.choices,
+        choices=_level_choices,
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Välj nivå.")},
     )

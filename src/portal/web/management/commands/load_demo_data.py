@@ -73,6 +73,7 @@ def _demo_employer() -> int:
     from portal.access import administration  # noqa: PLC0415
     from portal.access.administration import GrantSpec  # noqa: PLC0415
     from portal.access.models import Membership, Role  # noqa: PLC0415
+    from portal.access.reviews import review_schedule  # noqa: PLC0415
     from portal.employers.constants import EmployerAction  # noqa: PLC0415
     from portal.employers.models import Employer  # noqa: PLC0415
     from portal.employers.state import transition  # noqa: PLC0415
@@ -137,4 +138,5 @@ def _demo_employer() -> int:
                 grants=specs,
                 reason="Demo",
             )
+    review_schedule(employer=employer, actor=None)
     return 1
