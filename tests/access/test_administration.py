@@ -430,3 +430,21 @@ def test_changing_the_email_is_audited(world: World) -> None:
     assert client.post(url, {"email": "ny@example.se"}).status_code == 302
     assert Membership.objects.get(person=person, employer=world.employer).email == "ny@example.se"
     assert _events(EventType.MEMBERSHIP_CHANGED)[-1].data["field"] == "email"
+
+
+def test_naming_another_employers_person_or_grant_is_an_audited_404(world: World) -> None:
+    client = _as(world.people["admin"])
+    stranger = world.people["other_admin"]
+    assert client.get(_url("access:person", world, person_id=stranger.public_id)).status_code == 404
+    assert world.grant is not None
+    revoke = _url(
+        "access:grant-revoke",
+        world,
+        person_id=world.people["user_view"].public_id,
+        grant_id=world.grant.public_id,  # someone else's grant
+    )
+    assert client.post(revoke, {"reason": "x"}).status_code == 404
+    denied = _events(EventType.ACCESS_DENIED)
+    assert [e.data["reason"] for e in denied] == ["not-at-employer", "not-at-employer"]
+    assert denied[0].data["person"] == str(stranger.public_id)
+    assert Grant.objects.get(pk=world.grant.pk).ended_at is None

@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -773,11 +773,16 @@ def access_import_preview(
     return access_import
 
 
-def access_import_at(employer: Employer, import_id: UUID | str) -> AccessImport:
-    """One of ``employer``'s imports; 404 for any other."""
+def access_import_at(
+    request: HttpRequest, employer: Employer, import_id: UUID | str
+) -> AccessImport:
+    """One of ``employer``'s imports; an audited 404 for any other."""
+    from portal.access.selectors import refuse_not_found  # noqa: PLC0415
+
     access_import = AccessImport.objects.filter(public_id=import_id, employer=employer).first()
     if access_import is None:
-        raise Http404
+        refuse_not_found(request, employer, access_import=str(import_id))
+    assert access_import is not None  # noqa: S101 (refuse_not_found raises)
     return access_import
 
 

@@ -192,14 +192,14 @@ def _render_preview(
 @read_only
 def import_preview(request: HttpRequest, public_id: UUID, import_id: UUID) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    return _render_preview(request, csv_io.access_import_at(employer, import_id))
+    return _render_preview(request, csv_io.access_import_at(request, employer, import_id))
 
 
 @requires(Permission.ACCESS_MANAGE)
 @require_POST
 def import_apply(request: HttpRequest, public_id: UUID, import_id: UUID) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    access_import = csv_io.access_import_at(employer, import_id)
+    access_import = csv_io.access_import_at(request, employer, import_id)
     try:
         result = csv_io.access_import_apply(
             access_import=access_import, actor=_actor(request), request=request
@@ -230,7 +230,7 @@ def import_apply(request: HttpRequest, public_id: UUID, import_id: UUID) -> Http
 @require_POST
 def import_discard(request: HttpRequest, public_id: UUID, import_id: UUID) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    access_import = csv_io.access_import_at(employer, import_id)
+    access_import = csv_io.access_import_at(request, employer, import_id)
     try:
         csv_io.access_import_discard(
             access_import=access_import, actor=_actor(request), request=request

@@ -10,17 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NoReturn
 from uuid import UUID
 
+from django.db import transaction
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from portal import audit
 from portal.access.constants import Permission
 from portal.access.models import Grant, Level, Membership, Role
 from portal.access.services import require
+from portal.audit.constants import EventType
 from portal.employers.models import Employer
 from portal.eservices import registry
 from portal.identity.models import Person
@@ -41,19 +45,23 @@ def employer_for(
     return employer
 
 
-def person_at(employer: Employer, person_public_id: UUID | str) -> Person:
-    """A person who has or has had access at ``employer``; 404 for anyone else."""
+def person_at(request: HttpRequest, employer: Employer, person_public_id: UUID | str) -> Person:
+    """A person who has or has had access at ``employer``; an audited 404 for anyone else (an
+    address naming someone of another employer is a probe worth knowing about)."""
     person = (
         Person.objects.filter(public_id=person_public_id, memberships__employer=employer)
         .distinct()
         .first()
     )
     if person is None:
-        raise Http404
+        refuse_not_found(request, employer, person=str(person_public_id))
+    assert person is not None  # noqa: S101 (_not_found raises)
     return person
 
 
-def grant_at(employer: Employer, person: Person, grant_public_id: UUID | str) -> Grant:
+def grant_at(
+    request: HttpRequest, employer: Employer, person: Person, grant_public_id: UUID | str
+) -> Grant:
     grant = (
         Grant.objects.filter(
             public_id=grant_public_id,
@@ -64,8 +72,22 @@ def grant_at(employer: Employer, person: Person, grant_public_id: UUID | str) ->
         .first()
     )
     if grant is None:
-        raise Http404
+        refuse_not_found(request, employer, grant=str(grant_public_id))
+    assert grant is not None  # noqa: S101 (_not_found raises)
     return grant
+
+
+def refuse_not_found(request: HttpRequest, employer: Employer, **asked: str) -> NoReturn:
+    with transaction.atomic():
+        audit.record(
+            EventType.ACCESS_DENIED,
+            actor=request.user if isinstance(request.user, Person) else None,
+            request=request,
+            object_type="employer",
+            object_id=str(employer.public_id),
+            data={"reason": "not-at-employer", **asked},
+        )
+    raise Http404
 
 
 # --- the list of everyone with access -------------------------------------------------------

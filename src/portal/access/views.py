@@ -120,7 +120,7 @@ def person_new(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @read_only
 def person_page(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_VIEW)
-    return _render_person(request, employer, selectors.person_at(employer, person_id))
+    return _render_person(request, employer, selectors.person_at(request, employer, person_id))
 
 
 def _render_person(
@@ -159,7 +159,7 @@ def _render_person(
 def person_role(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
     """Add or end one role: ``action`` is ``add`` or ``end``, ``role`` one of the two roles."""
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     form = ReasonForm(request.POST)
     role = request.POST.get("role", "")
     action = request.POST.get("action", "")
@@ -202,7 +202,7 @@ def person_role(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpR
 @require_POST
 def person_email(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     form = EmailForm(request.POST)
     if not form.is_valid():
         return _render_person(request, employer, person, email_form=form, status=400)
@@ -221,7 +221,7 @@ def person_email(request: HttpRequest, public_id: UUID, person_id: UUID) -> Http
 @require_POST
 def person_grant(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     form = GrantForm(request.POST)
     if form.is_valid():
         try:
@@ -247,8 +247,8 @@ def grant_revoke(
     request: HttpRequest, public_id: UUID, person_id: UUID, grant_id: UUID
 ) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
-    grant = selectors.grant_at(employer, person, grant_id)
+    person = selectors.person_at(request, employer, person_id)
+    grant = selectors.grant_at(request, employer, person, grant_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _render_person(request, employer, person, reason_form=form, status=400)
@@ -264,7 +264,7 @@ def grant_revoke(
 def person_remove_all(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
     """Remove all access now, for someone who leaves (R3): a confirmation page, then the removal."""
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     form = RemoveAllForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -170,7 +170,7 @@ def access_list(
 )
 def access_person(request: HttpRequest, employer_id: UUID, person_id: UUID) -> PersonAccessOut:
     employer = selectors.employer_for(request, employer_id, Permission.ACCESS_VIEW)
-    return _one(employer, selectors.person_at(employer, person_id))
+    return _one(employer, selectors.person_at(request, employer, person_id))
 
 
 @router.post(
@@ -229,7 +229,7 @@ def access_grant_set(
     request: HttpRequest, employer_id: UUID, person_id: UUID, payload: GrantSetIn
 ) -> Status[GrantOut]:
     employer = selectors.employer_for(request, employer_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     grant = administration.grant_set(
         employer=employer,
         person=person,
@@ -266,8 +266,8 @@ def access_grant_revoke(
     payload: Body[ReasonIn],
 ) -> Status[None]:
     employer = selectors.employer_for(request, employer_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
-    grant = selectors.grant_at(employer, person, grant_id)
+    person = selectors.person_at(request, employer, person_id)
+    grant = selectors.grant_at(request, employer, person, grant_id)
     administration.grant_revoke(
         grant=grant, reason=payload.reason, actor=_actor(request), request=request
     )
@@ -289,7 +289,7 @@ def access_role_add(
     request: HttpRequest, employer_id: UUID, person_id: UUID, payload: RoleAddIn
 ) -> Status[PersonAccessOut]:
     employer = selectors.employer_for(request, employer_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     administration.role_add(
         employer=employer,
         person=person,
@@ -322,7 +322,7 @@ def access_role_end(
     payload: Body[ReasonIn],
 ) -> Status[None]:
     employer = selectors.employer_for(request, employer_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     access = selectors.person_access(employer, person)
     membership = access.administrator if Role(role) == Role.ADMINISTRATOR else access.user
     if membership is None:
@@ -349,7 +349,7 @@ def access_remove_all(
     request: HttpRequest, employer_id: UUID, person_id: UUID, payload: Body[ReasonIn]
 ) -> Status[None]:
     employer = selectors.employer_for(request, employer_id, Permission.ACCESS_MANAGE)
-    person = selectors.person_at(employer, person_id)
+    person = selectors.person_at(request, employer, person_id)
     administration.access_remove_all(
         employer=employer,
         person=person,
