@@ -1,0 +1,198 @@
+"""``access.can``: at most 2 database queries per decision whatever the number of grants, and the
+right answer for the levels, the dates, revocation, ended memberships, roles and employers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from portal.access.constants import Permission
+from portal.access.models import Grant, Level, Membership, Role
+from portal.access.services import can
+from portal.employers.constants import EmployerState
+from portal.employers.models import Employer
+from portal.identity.models import Person
+from tests.factories import PersonFactory
+
+CODES = ("sick_report", "inquiries", "work_aids", "rehab_support")
+
+
+def _employer(n: int) -> Employer:
+    return Employer.objects.create(
+        organisation_number=f"55{n:08d}", name=f"Frågebolaget {n} AB", state=EmployerState.ACTIVE
+    )
+
+
+def _membership(employer: Employer, person: Person, role: Role) -> Membership:
+    return Membership.objects.create(employer=employer, person=person, role=role, reason="test")
+
+
+def _grant(
+    membership: Membership,
+    eservice: str = "sick_report",
+    level: Level = Level.SUBMIT,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+) -> Grant:
+    return Grant.objects.create(
+        membership=membership,
+        eservice=eservice,
+        level=level,
+        valid_from=valid_from or date(2020, 1, 1),
+        valid_until=valid_until,
+        reason="test",
+    )
+
+
+def _person_with_grants(count: int) -> tuple[Person, Employer]:
+    """A person who is administrator and user at an employer, with ``count`` grants in all: a
+    submit grant for sick_report there, revoked ones there, and the rest at other employers."""
+    person = PersonFactory()
+    employer = _employer(0)
+    _membership(employer, person, Role.ADMINISTRATOR)
+    user = _membership(employer, person, Role.USER)
+    _grant(user, "sick_report", Level.SUBMIT)
+    # Four grants at each of as many other employers as fit, leaving at least 12 for the rest.
+    others = max(0, (count - 1 - 12) // len(CODES))
+    for n in range(1, others + 1):
+        other = _membership(_employer(n), person, Role.USER)
+        for code in CODES:
+            _grant(other, code, Level.SUBMIT)
+    # The rest: revoked grants at this employer (the history is kept, never deleted).
+    now = timezone.now()
+    for i in range(count - 1 - others * len(CODES)):
+        revoked = _grant(user, CODES[1 + i % 3], Level.VIEW)
+        Grant.objects.filter(pk=revoked.pk).update(ended_at=now)
+    assert Grant.objects.filter(membership__person=person).count() == count
+    return person, employer
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("grants", [1, 200])
+@pytest.mark.parametrize(
+    ("action", "eservice", "expected"),
+    [
+        (Permission.ESERVICE_SUBMIT, "sick_report", True),
+        (Permission.ESERVICE_VIEW, "sick_report", True),
+        (Permission.ESERVICE_SUBMIT, "inquiries", False),  # revoked (or never granted)
+        (Permission.ACCESS_MANAGE, None, True),
+        (Permission.ACCESS_VIEW, None, True),
+    ],
+)
+def test_a_decision_costs_at_most_two_queries_whatever_the_grants(
+    django_assert_max_num_queries: Any,
+    grants: int,
+    action: Permission,
+    eservice: str | None,
+    expected: bool,
+) -> None:
+    person, employer = _person_with_grants(grants)
+    person = Person.objects.get(pk=person.pk)
+    employer = Employer.objects.get(pk=employer.pk)
+    with django_assert_max_num_queries(2):
+        allowed = can(person, action, employer=employer, eservice=eservice)
+    assert allowed is expected
+
+
+@pytest.fixture
+def employer(db: Any) -> Employer:
+    return _employer(1)
+
+
+@pytest.fixture
+def user(employer: Employer) -> tuple[Person, Membership]:
+    person = PersonFactory()
+    return person, _membership(employer, person, Role.USER)
+
+
+def test_view_level_sees_but_does_not_submit(employer: Employer, user: Any) -> None:
+    person, membership = user
+    _grant(membership, level=Level.VIEW)
+    assert can(person, Permission.ESERVICE_VIEW, employer=employer, eservice="sick_report")
+    assert not can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="sick_report")
+
+
+def test_submit_level_sees_and_submits_in_that_eservice_only(employer: Employer, user: Any) -> None:
+    person, membership = user
+    _grant(membership, level=Level.SUBMIT)
+    assert can(person, Permission.ESERVICE_VIEW, employer=employer, eservice="sick_report")
+    assert can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="sick_report")
+    assert not can(person, Permission.ESERVICE_VIEW, employer=employer, eservice="work_aids")
+    assert not can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="no_such")
+    # A user administers nothing.
+    assert not can(person, Permission.ACCESS_MANAGE, employer=employer)
+    assert can(person, Permission.EMPLOYER_VIEW, employer=employer)
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_until", "expected"),
+    [
+        (-30, -1, False),  # ended yesterday
+        (1, None, False),  # starts tomorrow
+        (-30, 0, True),  # ends today: the end date is inclusive
+        (0, None, True),  # starts today
+    ],
+)
+def test_the_grant_dates_decide(
+    employer: Employer,
+    user: Any,
+    valid_from: int,
+    valid_until: int | None,
+    expected: bool,
+) -> None:
+    person, membership = user
+    today = timezone.localdate()
+    _grant(
+        membership,
+        valid_from=today + timedelta(days=valid_from),
+        valid_until=None if valid_until is None else today + timedelta(days=valid_until),
+    )
+    assert (
+        can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="sick_report")
+        is expected
+    )
+
+
+def test_a_revoked_grant_is_denied(employer: Employer, user: Any) -> None:
+    person, membership = user
+    grant = _grant(membership)
+    Grant.objects.filter(pk=grant.pk).update(ended_at=timezone.now())
+    assert not can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="sick_report")
+    assert not can(person, Permission.ESERVICE_VIEW, employer=employer, eservice="sick_report")
+
+
+def test_an_ended_membership_is_denied_with_its_grant_still_open(
+    employer: Employer, user: Any
+) -> None:
+    person, membership = user
+    _grant(membership)
+    Membership.objects.filter(pk=membership.pk).update(ended_at=timezone.now())
+    assert not can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="sick_report")
+    assert not can(person, Permission.EMPLOYER_VIEW, employer=employer)
+
+
+def test_an_administrator_without_a_user_membership_uses_no_eservice(employer: Employer) -> None:
+    person = PersonFactory()
+    administrator = _membership(employer, person, Role.ADMINISTRATOR)
+    # Even a grant attached to the administrator membership gives no e-service: that needs the
+    # user role.
+    _grant(administrator)
+    assert can(person, Permission.ACCESS_MANAGE, employer=employer)
+    assert not can(person, Permission.ESERVICE_VIEW, employer=employer, eservice="sick_report")
+    assert not can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="sick_report")
+
+
+def test_another_employer_is_denied(employer: Employer, user: Any) -> None:
+    person, membership = user
+    _grant(membership)
+    _membership(employer, person, Role.ADMINISTRATOR)
+    other = _employer(2)
+    assert can(person, Permission.ESERVICE_SUBMIT, employer=employer, eservice="sick_report")
+    assert not can(person, Permission.ESERVICE_SUBMIT, employer=other, eservice="sick_report")
+    assert not can(person, Permission.ESERVICE_VIEW, employer=other, eservice="sick_report")
+    assert can(person, Permission.ACCESS_MANAGE, employer=employer)
+    assert not can(person, Permission.ACCESS_MANAGE, employer=other)
+    assert not can(person, Permission.EMPLOYER_VIEW, employer=other)
