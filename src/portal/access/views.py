@@ -26,7 +26,7 @@ from portal.access.forms import (
     ReasonForm,
     RemoveAllForm,
 )
-from portal.access.models import Membership, Role
+from portal.access.models import Role
 from portal.access.reviews import review_status
 from portal.common.errors import ApplicationError, ConflictError
 from portal.common.routes import read_only, requires
@@ -178,12 +178,8 @@ def person_role(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpR
                 request=request,
             )
         else:
-            membership = (
-                Membership.objects.open()
-                .filter(employer=employer, person=person, role=role)
-                .select_related("employer")
-                .first()
-            )
+            access = selectors.person_access(employer, person)
+            membership = access.administrator if role == Role.ADMINISTRATOR else access.user
             if membership is not None:
                 administration.membership_end(
                     membership=membership,
