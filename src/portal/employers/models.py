@@ -92,7 +92,9 @@ class Enrolment(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="enrolments")
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CONNECT)
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.CONNECT, db_default=Kind.CONNECT
+    )
     state = models.CharField(
         max_length=24, choices=State.choices, default=State.AWAITING_SIGNATURES
     )
