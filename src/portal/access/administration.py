@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal import audit
-from portal.access.models import Grant, Level, Membership, Role
+from portal.access.models import Grant, Level, Membership, Role, administrators_reachable
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.employers.models import Employer
@@ -385,7 +385,7 @@ def grants_record_expiry(*, today: date | None = None) -> int:
                     "valid_until": grant.valid_until.isoformat() if grant.valid_until else None,
                 },
             )
-            address = grant.membership.email or grant.membership.person.email
+            address = grant.membership.contact_email
             if address:
                 outbox_enqueue(
                     template="access_grant_expired",
@@ -608,12 +608,7 @@ def _tell_administrators(
     responsibility, so none of them is surprised)."""
     if not changes:
         return
-    recipients = (
-        Membership.objects.active()
-        .filter(employer=employer, role=Role.ADMINISTRATOR)
-        .exclude(person=actor)
-        .select_related("person")
-    )
+    recipients = administrators_reachable(employer, leaving_out=actor)
     link = settings.BASE_URL + reverse(
         "access:person",
         kwargs={"public_id": employer.public_id, "person_id": person.public_id},
@@ -621,12 +616,9 @@ def _tell_administrators(
     name = person.full_name
     by = actor.full_name if actor else ""
     for membership in recipients:
-        address = membership.email or membership.person.email
-        if not address:
-            continue
         outbox_enqueue(
             template="access_changed",
-            to_email=address,
+            to_email=membership.contact_email,
             to_person=membership.person,
             context={
                 "employer": employer.name,

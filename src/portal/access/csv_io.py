@@ -972,7 +972,7 @@ def _tell_administrators(
     """One mail to each other administrator (those before the import) about the whole import."""
     link = settings.BASE_URL + reverse("access:people", kwargs={"public_id": employer.public_id})
     for membership in recipients:
-        address = membership.email or membership.person.email
+        address = membership.contact_email
         if not address:
             continue
         outbox_enqueue(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.eservices import registry
+
+if TYPE_CHECKING:
+    from portal.employers.models import Employer
+    from portal.identity.models import Person
 
 
 class Role(models.TextChoices):
@@ -86,6 +91,28 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.role} {self.employer_id}"
+
+    @property
+    def contact_email(self) -> str:
+        """Where to write to the person about this access: the address given for it, or the
+        person's own."""
+        return self.email or self.person.email
+
+
+def administrators_reachable(
+    employer: Employer, *, leaving_out: Person | None = None
+) -> list[Membership]:
+    """The employer's active administrators who have an e-mail address (optionally without the
+    person who made the change), with their people loaded."""
+    memberships = (
+        Membership.objects.active()
+        .filter(employer=employer, role=Role.ADMINISTRATOR)
+        .select_related("person")
+        .order_by("pk")
+    )
+    if leaving_out is not None:
+        memberships = memberships.exclude(person=leaving_out)
+    return [membership for membership in memberships if membership.contact_email]
 
 
 class GrantQuerySet(models.QuerySet["Grant"]):

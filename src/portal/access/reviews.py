@@ -27,7 +27,14 @@ from django.utils.translation import gettext as _
 from portal import audit
 from portal.access import administration
 from portal.access.administration import InvalidAccess, LastAdministrator
-from portal.access.models import AccessReview, Grant, Membership, ReviewDecision, Role
+from portal.access.models import (
+    AccessReview,
+    Grant,
+    Membership,
+    ReviewDecision,
+    Role,
+    administrators_reachable,
+)
 from portal.audit.constants import EventType
 from portal.common.errors import ConflictError
 from portal.employers.constants import CONNECTED_STATES
@@ -600,16 +607,8 @@ def review_remind(*, review: AccessReview, today: date | None = None) -> int:
             "access:review", kwargs={"public_id": employer.public_id}
         )
         suspends_on = _suspends_on(review)
-        recipients = (
-            Membership.objects.active()
-            .filter(employer=employer, role=Role.ADMINISTRATOR)
-            .select_related("person")
-            .order_by("pk")
-        )
-        for membership in recipients:
-            address = membership.email or membership.person.email
-            if not address:
-                continue
+        for membership in administrators_reachable(employer):
+            address = membership.contact_email
             outbox_enqueue(
                 template="access_review_reminder",
                 to_email=address,
