@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+#: The session key under which the login (``identity.Login`` id) of a session is kept.
+SESSION_LOGIN_KEY = "_portal_login_id"
+
 if TYPE_CHECKING:
     from portal.audit.services import record as record
 

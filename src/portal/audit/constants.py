@@ -69,7 +69,26 @@ class EventType(StrEnum):
 
 
 class ActorKind(StrEnum):
-    """Who caused an event: a person, or the portal itself (a background task, a command)."""
+    """Who caused an event: a person acting for an employer or themselves, one of the agency's
+    staff in the back-office, or the portal itself (a background task, a command)."""
 
     PERSON = "person"
+    STAFF = "staff"
     SYSTEM = "system"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILURE = "failure"
+
+
+def outcome_of(event_type: EventType) -> Outcome:
+    """An event's outcome follows from its action: refusals and denials are ``denied``, failures
+    ``failure``, everything else happened as asked."""
+    action = str(event_type).rsplit(":", 1)[-1]
+    if action in {"deny", "refuse"}:
+        return Outcome.DENIED
+    if action == "fail":
+        return Outcome.FAILURE
+    return Outcome.SUCCESS

@@ -56,6 +56,18 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("uppgifter"), default=dict, encoder=DjangoJSONEncoder)
     request_id = models.CharField(_("begäran-id"), max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)
+    # The columns below came later; they are nullable so that adding them never rewrites the
+    # (append-only) table, and events from before them simply have none.
+    # The employer acted for (its public id), so that its administrators can read its activity.
+    employer_ref = models.CharField(  # noqa: DJ001 (nullable: added to an append-only table)
+        _("arbetsgivare"), max_length=36, null=True, blank=True
+    )
+    # The e-ID login (identity.Login id) the request came from.
+    login_id = models.BigIntegerField(_("inloggning"), null=True, blank=True)
+    # success, denied or failure (audit.constants.Outcome).
+    outcome = models.CharField(_("utfall"), max_length=16, null=True, blank=True)  # noqa: DJ001
+    # SHA-256 of the browser's User-Agent header: enough to tell devices apart, not to track them.
+    user_agent_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -66,6 +78,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            # The employer's activity view pages by id within an employer (keyset pagination).
+            models.Index(fields=["employer_ref", "id"], name="audit_employer_id"),
         ]
 
     def __str__(self) -> str:

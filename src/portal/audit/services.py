@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.http import HttpRequest
 
-from portal.audit.constants import ActorKind, EventType
+from portal.audit import SESSION_LOGIN_KEY
+from portal.audit.constants import ActorKind, EventType, outcome_of
 from portal.audit.models import AuditEvent
 from portal.identity.models import Person
+
+if TYPE_CHECKING:
+    from portal.employers.models import Employer
 
 
 class AuditOutsideTransaction(RuntimeError):
@@ -23,6 +28,22 @@ def client_ip(request: HttpRequest) -> str | None:
     return str(address) if address else None
 
 
+def user_agent_hash(request: HttpRequest) -> str | None:
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    return hashlib.sha256(agent.encode("utf-8", "replace")).hexdigest() if agent else None
+
+
+def _actor_kind(event_type: EventType, actor: Person | None, request: HttpRequest | None) -> str:
+    if actor is None:
+        return ActorKind.SYSTEM
+    match = getattr(request, "resolver_match", None) if request is not None else None
+    if str(event_type).startswith("backoffice:") or (
+        match is not None and "backoffice" in match.namespaces
+    ):
+        return ActorKind.STAFF
+    return ActorKind.PERSON
+
+
 def record(
     event_type: EventType,
     *,
@@ -31,23 +52,39 @@ def record(
     object_type: str = "",
     object_id: str | int = "",
     data: dict[str, Any] | None = None,
+    employer: Employer | None = None,
 ) -> AuditEvent:
     """Record one event in the caller's transaction.
 
     Service functions call this inside their ``transaction.atomic`` block, so that the change and
-    its event are committed together or not at all.
+    its event are committed together or not at all. The employer acted for is ``employer``, or the
+    object itself when the object is an employer. The sequencer later seals the event into the
+    log's Merkle tree (``audit.tree``).
     """
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction(
             f"{event_type} must be recorded inside the change's transaction"
         )
+    event_type = EventType(event_type)
+    if employer is not None:
+        employer_ref: str | None = str(employer.public_id)
+    elif object_type == "employer" and object_id:
+        employer_ref = str(object_id)
+    else:
+        employer_ref = None
+    session = getattr(request, "session", None) if request is not None else None
+    login_id = session.get(SESSION_LOGIN_KEY) if session is not None else None
     return AuditEvent.objects.create(
-        event_type=EventType(event_type),
-        actor_kind=ActorKind.PERSON if actor is not None else ActorKind.SYSTEM,
+        event_type=event_type,
+        actor_kind=_actor_kind(event_type, actor, request),
         actor=actor,
         object_type=object_type,
         object_id=str(object_id),
         data=data or {},
         request_id=str(getattr(request, "request_id", "")) if request is not None else "",
         ip_address=client_ip(request) if request is not None else None,
+        employer_ref=employer_ref,
+        login_id=int(login_id) if isinstance(login_id, int) else None,
+        outcome=outcome_of(event_type),
+        user_agent_hash=user_agent_hash(request) if request is not None else None,
     )

@@ -459,7 +459,7 @@ def _login(*, request: HttpRequest, order: EidTransaction) -> Person:
     order.consumed_at = timezone.now()
     order.save(update_fields=["consumed_at"])
     login(request, person, backend="django.contrib.auth.backends.ModelBackend")
-    Login.objects.create(
+    login_record = Login.objects.create(
         person=person,
         transaction=order,
         issuer=order.provider,
@@ -468,6 +468,8 @@ def _login(*, request: HttpRequest, order: EidTransaction) -> Person:
         user_agent=request.headers.get("user-agent", "")[:256],
         session_key=request.session.session_key or "",
     )
+    # Every event of this session names the login it came from.
+    request.session[audit.SESSION_LOGIN_KEY] = login_record.pk
     audit.record(
         EventType.LOGIN_SUCCEEDED,
         actor=person,
