@@ -51,10 +51,11 @@ demo-data: migrate ## Load the fictional demo data (idempotent)
 	$(BIN)/portal load_demo_data
 
 .PHONY: run
-run: demo-data ## Serve the portal on http://$(HOST):$(PORT)/ with the task worker and the BankID simulator
+run: demo-data ## Serve the portal on http://$(HOST):$(PORT)/ with the task worker, the audit sequencer and the BankID simulator
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	export PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console}; \
 	$(BIN)/portal db_worker --no-startup-delay & \
+	$(BIN)/portal audit seal --follow & \
 	$(BIN)/portal bankid-simulator & \
 	echo; echo "  Portalen körs på http://$(HOST):$(PORT)/  (avsluta med Ctrl+C)"; \
 	echo "  Logga in med BankID-simulatorn: välj \"BankID på den här enheten\" och godkänn i testappen."; echo; \

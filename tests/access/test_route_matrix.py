@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "terms:acceptance:create": {"admin"},
     "access:membership:view": {"admin"},
     "access:membership:manage": {"admin"},
+    "audit:event:view": {"admin"},
     "eservices:eservice:view": {"user_view", "user_submit"},
     "eservices:eservice:submit": {"user_submit"},
     "backoffice:employer:view": {"staff:case_worker", "staff:partner_support", "staff:auditor"},
@@ -70,7 +71,7 @@ API_BODY = {
 }
 
 # Routes whose ``public_id`` is an employer (the others name an enrolment, an order, a letter...).
-EMPLOYER_ROUTES = ("access:", "eservices:", "employers:employer", "employers:deregister")
+EMPLOYER_ROUTES = ("access:", "audit:", "eservices:", "employers:employer", "employers:deregister")
 EMPLOYER_ROUTE_NAMES = {
     "terms:notice",
     "backoffice:employer",

@@ -13,6 +13,10 @@ from tests.support.server import portal_env, run_portal
 STRONG_KEY = "p7Xq2vN9sL4kT8wR1yB6mC3zF5hJ0dG2aE9uI7oP4lK8nM1qW3eR6tY5uI2oP9aS"
 
 
+#: A fixed Ed25519 private key for the tests, base64 (never used anywhere else).
+AUDIT_KEY = "9FQgq3pDqz0Mhs0Ue3tVRJc8u3cO4Zy1JkR7m9m4FfA="
+
+
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     values = {
         "PORTAL_ENVIRONMENT": "production",
@@ -24,6 +28,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "BANKID_CA_CERT": "/etc/portal/bankid/ca.pem",
         "COMPANY_REGISTER_URL": "https://register.example.se/api/v1",
         "PORTAL_BASE_URL": "https://portal.example.se",
+        "PORTAL_AUDIT_SIGNING_KEY": AUDIT_KEY,
     }
     values.update(overrides)
     return portal_env(tmp_path, **values)
@@ -48,6 +53,8 @@ def test_a_correct_production_configuration_passes_the_deployment_checks(tmp_pat
         ({"COMPANY_REGISTER_URL": ""}, "COMPANY_REGISTER_URL is not set"),
         ({"COMPANY_REGISTER": "file"}, "COMPANY_REGISTER is file"),
         ({"PORTAL_BASE_URL": "http://portal.example.se"}, "PORTAL_BASE_URL is not set"),
+        ({"PORTAL_AUDIT_SIGNING_KEY": ""}, "PORTAL_AUDIT_SIGNING_KEY is not set"),
+        ({"PORTAL_AUDIT_SIGNING_KEY": "bm90IGEga2V5"}, "not a base64 Ed25519 private key"),
     ],
 )
 def test_production_refuses_to_start_insecurely(

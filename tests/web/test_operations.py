@@ -49,6 +49,7 @@ def test_a_production_server_sends_hsts_and_redirects_to_https(tmp_path: Path) -
         COMPANY_REGISTER_URL="https://register.example.se/api/v1",
         PORTAL_BASE_URL="https://portal.example.se",
         PORTAL_TRUST_X_FORWARDED_PROTO="true",
+        PORTAL_AUDIT_SIGNING_KEY="9FQgq3pDqz0Mhs0Ue3tVRJc8u3cO4Zy1JkR7m9m4FfA=",
     )
     with portal_server(env, collectstatic=True) as base_url:
         plain = httpx.get(f"{base_url}/hjalp/")

@@ -16,6 +16,9 @@ PUBLIC_API_OPERATIONS = {
     "api-v1:status",
     "api-v1:openapi-json",
     "api-v1:openapi-view",
+    "api-v1:audit_tree_head",
+    "api-v1:audit_inclusion_proof",
+    "api-v1:audit_consistency_proof",
 }
 
 
@@ -116,6 +119,8 @@ def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
         "access:import-apply": "access:membership:manage",
         "access:import-discard": "access:membership:manage",
         "access:review": "access:membership:manage",
+        "audit:activity": "audit:event:view",
+        "audit:activity-export": "audit:event:view",
         "eservices:eservice": "eservices:eservice:view",
         "backoffice:lookup": "backoffice:employer:view",
         "backoffice:employer": "backoffice:employer:view",
@@ -143,5 +148,10 @@ def test_every_api_operation_requires_a_session_unless_listed_public() -> None:
         if not operation.get("security")
     }
     # ninja names an operation without an explicit operation_id after its module and function.
-    assert unsecured == {"portal_api_v1_status"}
+    assert unsecured == {
+        "portal_api_v1_status",
+        "audit_tree_head",
+        "audit_inclusion_proof",
+        "audit_consistency_proof",
+    }
     assert any(o.get("security") for m in schema["paths"].values() for o in m.values())

@@ -13,6 +13,8 @@ class Permission(StrEnum):
     # Access administration (administrators only: the role gives administration, not e-services)
     ACCESS_VIEW = "access:membership:view"
     ACCESS_MANAGE = "access:membership:manage"
+    # The employer's activity in the audit log (administrators only)
+    ACTIVITY_VIEW = "audit:event:view"
     # Using an e-service: needs a user membership and a grant for that e-service in force
     ESERVICE_VIEW = "eservices:eservice:view"
     ESERVICE_SUBMIT = "eservices:eservice:submit"
@@ -33,6 +35,7 @@ ADMINISTRATOR_PERMISSIONS = frozenset(
         Permission.TERMS_ACKNOWLEDGE,
         Permission.ACCESS_VIEW,
         Permission.ACCESS_MANAGE,
+        Permission.ACTIVITY_VIEW,
     }
 )
 #: What an active user (with or without grants) may do for the employer.

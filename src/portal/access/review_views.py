@@ -19,11 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
+from portal import audit
 from portal.access import reviews, selectors
 from portal.access.administration import MAX_REASON_LENGTH
 from portal.access.constants import Permission
 from portal.access.models import ReviewDecision
 from portal.access.services import can
+from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError
 from portal.common.routes import requires
 from portal.identity.models import Person
@@ -154,6 +156,8 @@ def review_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = _actor(request)
     review = reviews.review_open(employer)
     people = reviews.review_people(employer, review)
+    if request.method != "POST":
+        audit.record_read(EventType.REVIEW_VIEWED, request=request, employer=employer)
     undecided = [item for row in people for item in row.items if item.decision is None]
     form = ReviewForm(request.POST if request.method == "POST" else None, items=undecided)
     if request.method == "POST" and form.is_valid():

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal import audit
 from portal.access import administration, selectors
 from portal.access.constants import Permission
 from portal.access.forms import (
@@ -28,6 +29,7 @@ from portal.access.forms import (
 )
 from portal.access.models import Role
 from portal.access.reviews import review_status
+from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.common.routes import read_only, requires
 from portal.employers.models import Employer
@@ -62,6 +64,20 @@ def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         sort=values.get("sort", "") or selectors.Sort.NAME,
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+    audit.record_read(
+        EventType.ACCESS_PEOPLE_VIEWED,
+        request=request,
+        employer=employer,
+        # What was asked, without the search text (it may be a personal identity number).
+        data={
+            "searched": bool(values.get("q")),
+            "role": values.get("role", ""),
+            "eservice": values.get("eservice", ""),
+            "status": values.get("status", ""),
+            "page": page.number,
+            "people": [person.pk for person in page.object_list],
+        },
+    )
     query = request.GET.copy()
     query.pop("sida", None)
     return render(
@@ -120,7 +136,14 @@ def person_new(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @read_only
 def person_page(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpResponse:
     employer = selectors.employer_for(request, public_id, Permission.ACCESS_VIEW)
-    return _render_person(request, employer, selectors.person_at(request, employer, person_id))
+    person = selectors.person_at(request, employer, person_id)
+    audit.record_read(
+        EventType.ACCESS_PERSON_VIEWED,
+        request=request,
+        employer=employer,
+        data={"person": person.pk},
+    )
+    return _render_person(request, employer, person)
 
 
 def _render_person(
@@ -282,6 +305,13 @@ def person_remove_all(request: HttpRequest, public_id: UUID, person_id: UUID) ->
                 % {"name": person.full_name or person.masked_identifier},
             )
             return redirect("access:people", public_id=employer.public_id)
+    if request.method != "POST":
+        audit.record_read(
+            EventType.ACCESS_PERSON_VIEWED,
+            request=request,
+            employer=employer,
+            data={"person": person.pk},
+        )
     return render(
         request,
         "access/person_remove_all.html",

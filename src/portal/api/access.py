@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Body, Query, Router, Status
 
+from portal import audit
 from portal.access import administration, selectors
 from portal.access.constants import Permission
 from portal.access.models import Grant, Membership, Role
@@ -38,6 +39,7 @@ from portal.api.access_schemas import (
     RoleName,
 )
 from portal.api.schemas import ProblemOut
+from portal.audit.constants import EventType
 from portal.common.errors import NotFoundError
 from portal.employers.models import Employer
 from portal.identity.models import Person
@@ -149,11 +151,22 @@ def access_list(
         sort=filters.sort,
     )
     start = (filters.page - 1) * filters.limit
+    listed = list(people[start : start + filters.limit])
+    audit.record_read(
+        EventType.ACCESS_PEOPLE_VIEWED,
+        request=request,
+        employer=employer,
+        data={
+            "searched": bool(filters.search),
+            "page": filters.page,
+            "people": [person.pk for person in listed],
+        },
+    )
     return AccessPageOut(
         count=people.count(),
         page=filters.page,
         limit=filters.limit,
-        items=[_listed(person) for person in people[start : start + filters.limit]],
+        items=[_listed(person) for person in listed],
     )
 
 
@@ -170,7 +183,14 @@ def access_list(
 )
 def access_person(request: HttpRequest, employer_id: UUID, person_id: UUID) -> PersonAccessOut:
     employer = selectors.employer_for(request, employer_id, Permission.ACCESS_VIEW)
-    return _one(employer, selectors.person_at(request, employer, person_id))
+    person = selectors.person_at(request, employer, person_id)
+    audit.record_read(
+        EventType.ACCESS_PERSON_VIEWED,
+        request=request,
+        employer=employer,
+        data={"person": person.pk},
+    )
+    return _one(employer, person)
 
 
 @router.post(

@@ -12,6 +12,7 @@ SESSION_LOGIN_KEY = "_portal_login_id"
 
 if TYPE_CHECKING:
     from portal.audit.services import record as record
+    from portal.audit.services import record_read as record_read
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +21,8 @@ def __getattr__(name: str) -> Any:
         from portal.audit.services import record  # noqa: PLC0415
 
         return record
+    if name == "record_read":
+        from portal.audit.services import record_read  # noqa: PLC0415
+
+        return record_read
     raise AttributeError(name)

@@ -61,11 +61,22 @@ class EventType(StrEnum):
     REVIEW_COMPLETED = "access:review:complete"
     REVIEW_REMINDED = "access:review:remind"
     ACCESS_DENIED = "access:request:deny"
+    # reads of personal data (R14): who looked at whom
+    EMPLOYER_VIEWED = "employers:employer:view"
+    ACCESS_PEOPLE_VIEWED = "access:people:view"
+    ACCESS_PERSON_VIEWED = "access:person:view"
+    REVIEW_VIEWED = "access:review:view"
+    ACTIVITY_VIEWED = "audit:activity:view"
+    BACKOFFICE_EMPLOYER_VIEWED = "backoffice:employer:view"
+    BACKOFFICE_ENROLMENT_VIEWED = "backoffice:enrolment:view"
+    BACKOFFICE_DEREGISTRATION_VIEWED = "backoffice:deregistration:view"
     # the agency's staff
     STAFF_ROLE_GRANTED = "backoffice:staff-role:grant"
     BACKOFFICE_LOOKUP = "backoffice:employer:look-up"
     # system: the portal's own housekeeping
     SYSTEM_DEMO_DATA_LOADED = "system:demo-data:load"
+    # audit: reading the log itself (an export takes the employer's activity out of the portal)
+    ACTIVITY_EXPORTED = "audit:activity:export"
 
 
 class ActorKind(StrEnum):

@@ -92,3 +92,73 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("audit events are never deleted")
+
+
+class _AppendOnlyQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("the log's tree is never updated")
+
+    def delete(self) -> NoReturn:
+        raise AuditLogIsAppendOnly("the log's tree is never deleted from")
+
+
+class LogLeaf(models.Model):
+    """An event's place in the log's Merkle tree (RFC 9162): leaf number ``seq`` (contiguous from 0,
+    in the order the sequencer sealed the events) and the leaf hash of the event's canonical bytes."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="leaf")
+    leaf_hash = models.BinaryField(max_length=32)
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("löv i loggens träd")
+        verbose_name_plural = _("löv i loggens träd")
+
+    def __str__(self) -> str:
+        return f"leaf {self.seq}"
+
+
+class LogNode(models.Model):
+    """The hash of a complete subtree of the log's tree above the leaves: level L, index i covers
+    leaves [i·2^L, (i+1)·2^L). Kept so that a proof needs a handful of rows, not the whole log."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("nod i loggens träd")
+        verbose_name_plural = _("noder i loggens träd")
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class TreeHead(models.Model):
+    """A signed statement of the log's tree at a size: its root hash and when. Heads are never
+    removed, not even when old events are purged, so that what remains still verifies."""
+
+    size = models.BigIntegerField(unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    signed_at = models.DateTimeField()
+    signature = models.BinaryField(max_length=64)
+    key_id = models.CharField(max_length=32)
+    # The sequencer's state after this head: the roots of the perfect subtrees (hex, largest
+    # first) and the highest event id sealed so far. Not part of what is signed.
+    frontier = models.JSONField(default=list)
+    max_event_id = models.BigIntegerField(default=0)
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signerat trädhuvud")
+        verbose_name_plural = _("signerade trädhuvuden")
+        ordering = ["size"]
+
+    def __str__(self) -> str:
+        return f"tree head {self.size}"

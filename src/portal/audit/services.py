@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest
 
 from portal.audit import SESSION_LOGIN_KEY
@@ -88,3 +88,27 @@ def record(
         outcome=outcome_of(event_type),
         user_agent_hash=user_agent_hash(request) if request is not None else None,
     )
+
+
+def record_read(
+    event_type: EventType,
+    *,
+    request: HttpRequest,
+    employer: Employer | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that the person behind ``request`` read personal data (a page or an API answer),
+    in a transaction of its own: a read changes nothing else."""
+    actor = request.user if isinstance(request.user, Person) else None
+    with transaction.atomic():
+        return record(
+            event_type,
+            actor=actor,
+            request=request,
+            employer=employer,
+            object_type=object_type,
+            object_id=object_id,
+            data=data,
+        )

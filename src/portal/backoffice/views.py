@@ -95,6 +95,7 @@ def employer(request: HttpRequest, public_id: str) -> HttpResponse:
     found = Employer.objects.filter(public_id=public_id).first()
     if found is None:
         raise Http404
+    audit.record_read(EventType.BACKOFFICE_EMPLOYER_VIEWED, request=request, employer=found)
     return render(
         request,
         "backoffice/employer.html",
@@ -217,6 +218,13 @@ def deregistration_letter(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     if deregistration is None:
         raise Http404
+    audit.record_read(
+        EventType.BACKOFFICE_DEREGISTRATION_VIEWED,
+        request=request,
+        employer=deregistration.employer,
+        object_type="deregistration",
+        object_id=str(deregistration.public_id),
+    )
     return render(
         request, "employers/deregistration_letter.html", {"deregistration": deregistration}
     )
@@ -307,6 +315,13 @@ def paper_enrolment(request: HttpRequest, public_id: str) -> HttpResponse:
         paper_enrolment_approve(enrolment=enrolment, actor=person, request=request)
         messages.success(request, _("Anslutningen är godkänd. Arbetsgivaren är ansluten."))
         return redirect("backoffice:paper-enrolment", public_id=enrolment.public_id)
+    audit.record_read(
+        EventType.BACKOFFICE_ENROLMENT_VIEWED,
+        request=request,
+        employer=enrolment.employer,
+        object_type="enrolment",
+        object_id=str(enrolment.public_id),
+    )
     return render(
         request,
         "backoffice/paper_enrolment.html",

@@ -77,6 +77,16 @@ BANKID_AUTOSTART_URL = (
 )
 
 
+def _is_ed25519_key(text: str) -> bool:
+    import base64  # noqa: PLC0415
+    import binascii  # noqa: PLC0415
+
+    try:
+        return len(base64.b64decode(text, validate=True)) == 32  # noqa: PLR2004
+    except (binascii.Error, ValueError):
+        return False
+
+
 def _refuse_insecure_production() -> None:
     """Production must not start with a missing secret, DEBUG, or the demo e-ID simulator."""
     problems: list[str] = []
@@ -110,6 +120,10 @@ def _refuse_insecure_production() -> None:
             )
             if not value
         )
+    if not AUDIT_SIGNING_KEY:
+        problems.append("PORTAL_AUDIT_SIGNING_KEY is not set (it signs the audit log's tree heads)")
+    elif not _is_ed25519_key(AUDIT_SIGNING_KEY):
+        problems.append("PORTAL_AUDIT_SIGNING_KEY is not a base64 Ed25519 private key (32 bytes)")
     if problems:
         msg = "Refusing to start in production: " + "; ".join(problems) + "."
         raise ImproperlyConfigured(msg)
@@ -362,6 +376,14 @@ COMPANY_REGISTER_TIMEOUT_SECONDS = env_int("COMPANY_REGISTER_TIMEOUT_SECONDS", 5
 ACCESS_REVIEW_DAYS = env_int("PORTAL_ACCESS_REVIEW_DAYS", 180, minimum=1)
 #: Days past a review's due date after which users without a confirmation are suspended; 0: never.
 ACCESS_REVIEW_SUSPEND_AFTER_DAYS = env_int("PORTAL_ACCESS_REVIEW_SUSPEND_AFTER_DAYS", 0, minimum=0)
+
+# --- Audit log ---------------------------------------------------------------------------------
+#: The Ed25519 key that signs the audit log's tree heads: the 32-byte private key, base64. Without
+#: it (development and tests only) a key is derived from SECRET_KEY.
+AUDIT_SIGNING_KEY = env_str("PORTAL_AUDIT_SIGNING_KEY")
+#: Public keys (raw 32 bytes, base64, comma-separated) of keys that signed earlier tree heads, so
+#: that those heads still verify after the signing key is changed.
+AUDIT_PREVIOUS_PUBLIC_KEYS = env_list("PORTAL_AUDIT_PREVIOUS_PUBLIC_KEYS")
 
 # --- The agency running the portal (shown on pages) ---------------------------------------------
 AGENCY_NAME = env_str("PORTAL_AGENCY_NAME", "Demomyndigheten")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("portal.employers.urls")),
     path("arbetsgivare/<uuid:public_id>/behorigheter/", include("portal.access.urls")),
     path("arbetsgivare/<uuid:public_id>/e-tjanster/", include("portal.eservices.urls")),
+    path("arbetsgivare/<uuid:public_id>/aktivitet/", include("portal.audit.urls")),
     path("handlaggning/", include("portal.backoffice.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -9,11 +9,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal import audit
 from portal.access.constants import Permission
 from portal.access.models import Membership, Role
 from portal.access.reviews import review_status
 from portal.access.selectors import employer_for, eservices_for
 from portal.access.services import can
+from portal.audit.constants import EventType
 from portal.common.routes import authenticated, read_only, requires
 from portal.employers import services
 from portal.employers.constants import CONNECTED_STATES
@@ -212,6 +214,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     person = _person(request)
     employer = employer_for(request, public_id, Permission.EMPLOYER_VIEW)
+    audit.record_read(EventType.EMPLOYER_VIEWED, request=request, employer=employer)
     # The employer on screen is the one the person acts for, until they choose another.
     request.session[ACTING_FOR] = str(employer.public_id)
     administrators = (

@@ -1,0 +1,409 @@
+"""The audit log's Merkle tree: sealing events into it, proving, and verifying everything.
+
+Events are appended by ``audit.record`` in the request's own transaction, so a request never waits
+for the tree. The **sequencer** (``seal``; ``portal audit seal --follow`` runs it every second)
+takes the committed events that are not yet in the tree, in id order, gives each the next leaf
+number, stores its leaf hash and the hashes of the subtrees it completes, and signs a new tree
+head. Leaf hash = SHA-256(0x00 ‖ canonical bytes of the event), interior node = SHA-256(0x01 ‖ left
+‖ right), as in RFC 9162 (``audit.merkle``).
+
+An event's **canonical bytes** are the UTF-8 JSON object below with sorted keys and no whitespace
+(``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)``); ``portal audit
+export`` writes exactly these objects, one per line, so that a verifier outside the portal can
+recompute every leaf.
+
+``verify`` recomputes every leaf from the events as stored, rebuilds the tree, and checks every
+signed head; a modified, deleted, inserted or reordered event is named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.audit import merkle, signing
+from portal.audit.models import AuditEvent, LogLeaf, LogNode, TreeHead
+
+#: Events committed up to this long after they were recorded are still found by the sequencer
+#: (a transaction open longer than this would leave its events for the full sweep of ``verify``
+#: to report). Requests and tasks commit in seconds.
+SEAL_WINDOW = timedelta(minutes=10)
+BATCH_SIZE = 5_000
+#: The columns of an event that its canonical bytes are made of, in the order read.
+COLUMNS = (
+    "id",
+    "occurred_at",
+    "event_type",
+    "actor_kind",
+    "actor_id",
+    "login_id",
+    "employer_ref",
+    "object_type",
+    "object_id",
+    "outcome",
+    "data",
+    "request_id",
+    "ip_address",
+    "user_agent_hash",
+)
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_object(row: tuple[Any, ...]) -> dict[str, Any]:
+    """The JSON object of an event (a row of ``COLUMNS``), as exported and hashed."""
+    (
+        event_id, occurred_at, event_type, actor_kind, actor_id, login_id, employer_ref,
+        object_type, object_id, outcome, data, request_id, ip_address, user_agent_hash,
+    ) = row  # fmt: skip
+    return {
+        "v": 1,
+        "id": event_id,
+        "time": _time(occurred_at),
+        "type": event_type,
+        "actor_kind": actor_kind,
+        "actor": actor_id,
+        "login": login_id,
+        "employer": employer_ref,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": outcome,
+        "data": data,
+        "request_id": request_id,
+        "ip": ip_address,
+        "ua": user_agent_hash,
+    }
+
+
+def canonical(row: tuple[Any, ...]) -> bytes:
+    return canonical_json(canonical_object(row))
+
+
+def canonical_json(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- the sequencer ----------------------------------------------------------------------------
+
+
+def latest_head() -> TreeHead | None:
+    return TreeHead.objects.order_by("-size").first()
+
+
+def _lock_sequencer() -> None:
+    """One sequencer at a time: on PostgreSQL a transaction-level advisory lock (SQLite writers
+    are serialised by the database anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x6175646974])  # "audit"
+
+
+def seal(*, batch_size: int = BATCH_SIZE, now: datetime | None = None) -> int:
+    """Seal one batch of committed events into the tree and sign the new head. Returns how many
+    events were sealed (0 when there was nothing to do)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_sequencer()
+        head = latest_head()
+        frontier = merkle.Frontier(
+            head.size if head else 0, [bytes.fromhex(h) for h in head.frontier] if head else []
+        )
+        max_event_id = head.max_event_id if head else 0
+        rows = list(
+            AuditEvent.objects.filter(leaf__isnull=True)
+            .filter(_recent(max_event_id, now))
+            .order_by("id")
+            .values_list(*COLUMNS)[:batch_size]
+        )
+        if not rows:
+            return 0
+        leaves: list[LogLeaf] = []
+        nodes: list[LogNode] = []
+        for row in rows:
+            seq = frontier.size
+            leaf = merkle.leaf_hash(canonical(row))
+            leaves.append(LogLeaf(seq=seq, event_id=row[0], leaf_hash=leaf))
+            nodes.extend(
+                LogNode(level=level, index=index, hash=value)
+                for level, index, value in frontier.append(leaf)
+                if level > 0
+            )
+        LogLeaf.objects.bulk_create(leaves)
+        LogNode.objects.bulk_create(nodes)
+        root = frontier.root()
+        TreeHead.objects.create(
+            size=frontier.size,
+            root_hash=root,
+            signed_at=now,
+            signature=signing.sign(frontier.size, root, now),
+            key_id=signing.key_id(),
+            frontier=[h.hex() for h in frontier.hashes],
+            max_event_id=max(max_event_id, *(row[0] for row in rows)),
+        )
+    return len(rows)
+
+
+def _recent(max_event_id: int, now: datetime) -> Any:
+    from django.db.models import Q  # noqa: PLC0415
+
+    # Newer than anything sealed, or recorded recently enough that its transaction may have
+    # committed after a later event was sealed. The anti-join then only looks at a small window.
+    return Q(id__gt=max_event_id) | Q(occurred_at__gte=now - SEAL_WINDOW)
+
+
+def seal_all(*, now: datetime | None = None) -> int:
+    """Seal until nothing is left (tests, commands)."""
+    total = 0
+    while sealed := seal(now=now):
+        total += sealed
+    return total
+
+
+# --- proofs -------------------------------------------------------------------------------------
+
+
+class ProofError(ValueError):
+    """A proof was asked for a size or index the log cannot prove (outside the tree)."""
+
+
+def _node_lookup(ranges: Iterable[tuple[int, int]]) -> Callable[[int, int], bytes]:
+    wanted = {node for start, end in ranges for node in merkle.range_nodes(start, end)}
+    leaves = [index for level, index in wanted if level == 0]
+    interior = [(level, index) for level, index in wanted if level > 0]
+    found: dict[tuple[int, int], bytes] = {
+        (0, seq): bytes(value)
+        for seq, value in LogLeaf.objects.filter(seq__in=leaves).values_list("seq", "leaf_hash")
+    }
+    if interior:
+        from django.db.models import Q  # noqa: PLC0415
+
+        condition = Q()
+        for level, index in interior:
+            condition |= Q(level=level, index=index)
+        found.update(
+            ((level, index), bytes(value))
+            for level, index, value in LogNode.objects.filter(condition).values_list(
+                "level", "index", "hash"
+            )
+        )
+
+    def node(level: int, index: int) -> bytes:
+        try:
+            return found[(level, index)]
+        except KeyError:
+            raise ProofError(f"the tree has no node {level}/{index}") from None
+
+    return node
+
+
+def _head_of_size(size: int) -> TreeHead:
+    head: TreeHead | None = TreeHead.objects.filter(size=size).first()
+    if head is None:
+        raise ProofError(f"no signed tree head has size {size}")
+    return head
+
+
+def leaf_hash_at(index: int) -> bytes:
+    value = LogLeaf.objects.filter(seq=index).values_list("leaf_hash", flat=True).first()
+    if value is None:
+        raise ProofError(f"the tree has no leaf {index}")
+    return bytes(value)
+
+
+def inclusion_proof(index: int, size: int) -> list[bytes]:
+    """The audit path of leaf ``index`` in the tree of ``size`` leaves (a signed head's size)."""
+    _head_of_size(size)
+    try:
+        ranges = merkle.inclusion_ranges(index, size)
+    except merkle.ProofRangeError as error:
+        raise ProofError(str(error)) from None
+    node = _node_lookup(ranges)
+    return [merkle.range_hash(start, end, node) for start, end in ranges]
+
+
+def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
+    """The proof that the tree of ``new_size`` leaves extends the tree of ``old_size``."""
+    _head_of_size(old_size)
+    _head_of_size(new_size)
+    try:
+        ranges = merkle.consistency_ranges(old_size, new_size)
+    except merkle.ProofRangeError as error:
+        raise ProofError(str(error)) from None
+    node = _node_lookup(ranges)
+    return [merkle.range_hash(start, end, node) for start, end in ranges]
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """What ``verify`` found: the number of events and heads checked, and every problem (the
+    first one names the first bad event)."""
+
+    events: int = 0
+    heads: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _leaf_rows(chunk: int) -> Iterator[tuple[int, bytes, tuple[Any, ...]]]:
+    """Every leaf in order with its event's columns (only the id when the event is gone), in chunks by
+    leaf number (keyset, so a million leaves never sit in memory at once)."""
+    last = -1
+    while True:
+        leaves = list(
+            LogLeaf.objects.filter(seq__gt=last)
+            .order_by("seq")
+            .values_list("seq", "leaf_hash", "event_id")[:chunk]
+        )
+        if not leaves:
+            return
+        events: dict[int, tuple[Any, ...]] = {
+            row[0]: row
+            for row in AuditEvent.objects.filter(
+                id__in=[event_id for _seq, _hash, event_id in leaves]
+            ).values_list(*COLUMNS)
+        }
+        for seq, leaf_hash, event_id in leaves:
+            yield seq, bytes(leaf_hash), events.get(event_id) or (event_id,)
+        last = leaves[-1][0]
+
+
+def public_keys() -> dict[str, bytes]:
+    """The keys tree heads may be signed with: the current one and any retired ones
+    (``PORTAL_AUDIT_PREVIOUS_PUBLIC_KEYS``), by key id."""
+    import base64  # noqa: PLC0415
+
+    keys = {signing.key_id(): signing.public_key_bytes()}
+    for text in settings.AUDIT_PREVIOUS_PUBLIC_KEYS:
+        raw = base64.b64decode(text)
+        keys[signing.key_id(raw)] = raw
+    return keys
+
+
+def verify(*, chunk: int = 20_000, now: datetime | None = None) -> Report:
+    """Recompute the whole tree from the events as they are stored and check every signed head.
+
+    Problems found, in log order: a leaf number missing, an event that is gone (deleted), an event
+    whose canonical bytes no longer give its leaf hash (modified, or moved to another leaf: the
+    event id is part of the bytes), a head whose root or signature does not match, and events
+    older than the sequencer's window that are in no leaf (inserted behind the sequencer's back).
+    """
+    report = Report()
+    keys = public_keys()
+    heads = list(TreeHead.objects.order_by("size").values_list(
+        "size", "root_hash", "signed_at", "signature", "key_id"
+    ))  # fmt: skip
+    head_at = {
+        size: (bytes(root), signed_at, bytes(sig), key) for size, root, signed_at, sig, key in heads
+    }
+    frontier = merkle.Frontier()
+    expected_seq = 0
+    for seq, stored_hash, row in _leaf_rows(chunk):
+        if seq != expected_seq:
+            report.problems.append(f"leaf {expected_seq} is missing (the next leaf is {seq})")
+            expected_seq = seq
+        if len(row) == 1:
+            report.problems.append(f"event {row[0]} (leaf {seq}) has been deleted")
+            computed = stored_hash
+        else:
+            computed = merkle.leaf_hash(canonical(row))
+            if computed != stored_hash:
+                report.problems.append(f"event {row[0]} (leaf {seq}) has been modified or moved")
+        frontier.append(computed)
+        expected_seq += 1
+        report.events += 1
+        if frontier.size in head_at:
+            _check_head(report, frontier, head_at[frontier.size], keys)
+    for size in head_at:
+        if size > frontier.size:
+            report.problems.append(f"tree head of size {size} has no leaves behind it")
+    if 0 in head_at:
+        _check_head(report, merkle.Frontier(), head_at[0], keys)
+    # Events old enough to have been sealed, that are in no leaf: inserted afterwards.
+    now = now or timezone.now()
+    unsealed = (
+        AuditEvent.objects.filter(leaf__isnull=True, occurred_at__lt=now - SEAL_WINDOW)
+        .order_by("id")
+        .values_list("id", flat=True)[:10]
+    )
+    report.problems.extend(
+        f"event {event_id} is in no leaf of the tree (inserted?)" for event_id in unsealed
+    )
+    return report
+
+
+def _check_head(
+    report: Report,
+    frontier: merkle.Frontier,
+    head: tuple[bytes, datetime, bytes, str],
+    keys: dict[str, bytes],
+) -> None:
+    root, signed_at, signature, key = head
+    report.heads += 1
+    if frontier.root() != root:
+        report.problems.append(
+            f"tree head of size {frontier.size} does not match the events before it"
+        )
+    public = keys.get(key)
+    if public is None:
+        report.problems.append(f"tree head of size {frontier.size} is signed by unknown key {key}")
+    elif not signing.verify(frontier.size, root, signed_at, signature, public):
+        report.problems.append(f"tree head of size {frontier.size} has a bad signature")
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def export_lines(*, chunk: int = 20_000) -> Iterator[bytes]:
+    """JSON Lines for an external archive: one line per tree head and per event, in leaf order,
+    each head after the last event it covers. Events are their canonical objects with their leaf
+    number; heads carry size, root, time, signature and the public key."""
+    keys = public_keys()
+    heads = {
+        size: (bytes(root), signed_at, bytes(sig), key)
+        for size, root, signed_at, sig, key in TreeHead.objects.order_by("size").values_list(
+            "size", "root_hash", "signed_at", "signature", "key_id"
+        )
+    }
+
+    def head_line(size: int) -> bytes:
+        root, signed_at, signature, key = heads[size]
+        return (
+            canonical_json(
+                {
+                    "tree_head": {
+                        "size": size,
+                        "root": root.hex(),
+                        "signed_at_ms": int(signed_at.timestamp() * 1000),
+                        "signature": signature.hex(),
+                        "key_id": key,
+                        "public_key": keys[key].hex() if key in keys else None,
+                    }
+                }
+            )
+            + b"\n"
+        )
+
+    if 0 in heads:
+        yield head_line(0)
+    count = 0
+    for seq, _stored, row in _leaf_rows(chunk):
+        if len(row) > 1:
+            yield canonical_json({"leaf": seq, "event": canonical_object(row)}) + b"\n"
+        count = seq + 1
+        if count in heads:
+            yield head_line(count)
