@@ -75,6 +75,7 @@ class EventType(StrEnum):
     BACKOFFICE_LOOKUP = "backoffice:employer:look-up"
     # system: the portal's own housekeeping
     SYSTEM_DEMO_DATA_LOADED = "system:demo-data:load"
+    AUDIT_PURGED = "system:audit-log:purge"
     # audit: reading the log itself (an export takes the employer's activity out of the portal)
     ACTIVITY_EXPORTED = "audit:activity:export"
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 from django.db import connection
 
 #: The tables of the audit log: events and the Merkle tree.
-AUDIT_TABLES = ("audit_auditevent", "audit_logleaf", "audit_lognode", "audit_treehead")
+AUDIT_TABLES = (
+    "audit_auditevent",
+    "audit_logleaf",
+    "audit_lognode",
+    "audit_treehead",
+    "audit_auditpurge",
+)
 
 
 def _quote(name: str) -> str:

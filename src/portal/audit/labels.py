@@ -77,6 +77,7 @@ EVENT_LABELS: dict[EventType, Promise] = {
     EventType.BACKOFFICE_LOOKUP: _("Myndighetens personal öppnade arbetsgivarens uppgifter"),
     # system
     EventType.SYSTEM_DEMO_DATA_LOADED: _("Demodata lästes in"),
+    EventType.AUDIT_PURGED: _("Gamla händelser gallrades ur loggen"),
     # audit
     EventType.ACTIVITY_EXPORTED: _("Aktiviteten exporterades"),
 }

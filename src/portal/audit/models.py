@@ -107,7 +107,11 @@ class LogLeaf(models.Model):
     in the order the sequencer sealed the events) and the leaf hash of the event's canonical bytes."""
 
     seq = models.BigIntegerField(primary_key=True)
-    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="leaf")
+    # No database constraint: when old events are purged (retention), their leaves and hashes
+    # stay, so that the tree still verifies; the leaf then names an event that is gone.
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="leaf"
+    )
     leaf_hash = models.BinaryField(max_length=32)
 
     objects = _AppendOnlyQuerySet.as_manager()
@@ -162,3 +166,24 @@ class TreeHead(models.Model):
 
     def __str__(self) -> str:
         return f"tree head {self.size}"
+
+
+class AuditPurge(models.Model):
+    """Events older than the retention period removed, a whole month at a time: every leaf before
+    ``up_to_seq`` has lost its event but kept its hash, and every tree head is kept, so the log
+    still verifies. Each purge is also an event in the log."""
+
+    before = models.DateField(_("händelser före"))
+    up_to_seq = models.BigIntegerField()
+    events = models.BigIntegerField()
+    purged_at = models.DateTimeField(auto_now_add=True)
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("gallring av loggen")
+        verbose_name_plural = _("gallringar av loggen")
+        ordering = ["up_to_seq"]
+
+    def __str__(self) -> str:
+        return f"purge before {self.before}"

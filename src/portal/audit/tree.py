@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.audit import merkle, signing
-from portal.audit.models import AuditEvent, LogLeaf, LogNode, TreeHead
+from portal.audit.constants import EventType
+from portal.audit.models import AuditEvent, AuditPurge, LogLeaf, LogNode, TreeHead
 
 #: Events committed up to this long after they were recorded are still found by the sequencer
 #: (a transaction open longer than this would leave its events for the full sweep of ``verify``
@@ -252,6 +254,8 @@ class Report:
 
     events: int = 0
     heads: int = 0
+    #: Leaves whose events were purged by retention (their stored hashes are used).
+    purged: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -312,12 +316,16 @@ def verify(*, chunk: int = 20_000, now: datetime | None = None) -> Report:
     }
     frontier = merkle.Frontier()
     expected_seq = 0
+    purged_before = purged_up_to()
     for seq, stored_hash, row in _leaf_rows(chunk):
         if seq != expected_seq:
             report.problems.append(f"leaf {expected_seq} is missing (the next leaf is {seq})")
             expected_seq = seq
         if len(row) == 1:
-            report.problems.append(f"event {row[0]} (leaf {seq}) has been deleted")
+            if seq >= purged_before:
+                report.problems.append(f"event {row[0]} (leaf {seq}) has been deleted")
+            else:
+                report.purged += 1
             computed = stored_hash
         else:
             computed = merkle.leaf_hash(canonical(row))
@@ -401,9 +409,100 @@ def export_lines(*, chunk: int = 20_000) -> Iterator[bytes]:
     if 0 in heads:
         yield head_line(0)
     count = 0
-    for seq, _stored, row in _leaf_rows(chunk):
+    for seq, stored, row in _leaf_rows(chunk):
         if len(row) > 1:
             yield canonical_json({"leaf": seq, "event": canonical_object(row)}) + b"\n"
+        else:
+            # A purged event: its hash, so that the tree can still be rebuilt.
+            yield canonical_json({"leaf": seq, "purged": True, "leaf_hash": stored.hex()}) + b"\n"
         count = seq + 1
         if count in heads:
             yield head_line(count)
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+def purged_up_to() -> int:
+    """Leaves before this number have had their events purged (0: none)."""
+    value = AuditPurge.objects.order_by("-up_to_seq").values_list("up_to_seq", flat=True).first()
+    return int(value or 0)
+
+
+def retention_cutoff(today: date | None = None) -> date:
+    """The first day of the oldest month to keep: events before it are past retention."""
+    today = today or timezone.localdate()
+    years = settings.AUDIT_RETENTION_YEARS
+    return date(today.year - years, today.month, 1)
+
+
+def purge(*, before: date | None = None, dry_run: bool = False) -> AuditPurge | None:
+    """Remove the events recorded before ``before`` (the retention cutoff: a month boundary), as
+    one block of the oldest leaves: every leaf up to the first event that is to be kept. Their
+    leaf hashes, the tree's nodes and every signed head stay, so the rest still verifies; the
+    purge is recorded as an event. Needs the tables' owner (the runtime role cannot delete).
+    Returns the purge, or None when there was nothing to remove (or ``dry_run``)."""
+    cutoff = before or retention_cutoff()
+    moment = timezone.make_aware(datetime(cutoff.year, cutoff.month, cutoff.day))  # noqa: DTZ001
+    with transaction.atomic():
+        _lock_sequencer()
+        start = purged_up_to()
+        # The first sealed leaf whose event is to be kept: everything before it goes.
+        keep = (
+            LogLeaf.objects.filter(seq__gte=start, event__occurred_at__gte=moment)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        head = latest_head()
+        end = keep if keep is not None else (head.size if head else 0)
+        if end <= start:
+            return None
+        doomed = LogLeaf.objects.filter(seq__gte=start, seq__lt=end).values("event_id")
+        count = AuditEvent.objects.filter(id__in=doomed).count()
+        if dry_run:
+            return AuditPurge(before=cutoff, up_to_seq=end, events=count)
+        with _triggers_lifted("audit_auditevent"), connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM audit_auditevent WHERE id IN"
+                " (SELECT event_id FROM audit_logleaf WHERE seq >= %s AND seq < %s)",
+                [start, end],
+            )
+        record_purge = AuditPurge.objects.create(before=cutoff, up_to_seq=end, events=count)
+        from portal.audit.services import record  # noqa: PLC0415
+
+        record(
+            EventType.AUDIT_PURGED,
+            actor=None,
+            object_type="audit-log",
+            data={"before": cutoff.isoformat(), "leaves": [start, end], "events": count},
+        )
+    return record_purge
+
+
+@contextmanager
+def _triggers_lifted(table: str) -> Iterator[None]:
+    """The append-only triggers of ``table`` off for the purge's own statement, inside its
+    transaction (PostgreSQL: only the owner may; SQLite: the trigger is dropped and made again)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            try:
+                yield
+            finally:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        else:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s"
+                " AND name LIKE %s",
+                [table, "%delete%"],
+            )
+            triggers = cursor.fetchall()
+            for name, _sql in triggers:
+                cursor.execute(f"DROP TRIGGER {name}")
+            try:
+                yield
+            finally:
+                for _name, sql in triggers:
+                    cursor.execute(sql)

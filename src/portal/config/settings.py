@@ -384,6 +384,8 @@ AUDIT_SIGNING_KEY = env_str("PORTAL_AUDIT_SIGNING_KEY")
 #: Public keys (raw 32 bytes, base64, comma-separated) of keys that signed earlier tree heads, so
 #: that those heads still verify after the signing key is changed.
 AUDIT_PREVIOUS_PUBLIC_KEYS = env_list("PORTAL_AUDIT_PREVIOUS_PUBLIC_KEYS")
+#: How long events are kept; older ones are purged a month at a time (``portal audit purge``).
+AUDIT_RETENTION_YEARS = env_int("PORTAL_AUDIT_RETENTION_YEARS", 5, minimum=1)
 
 # --- The agency running the portal (shown on pages) ---------------------------------------------
 AGENCY_NAME = env_str("PORTAL_AGENCY_NAME", "Demomyndigheten")

@@ -7,6 +7,9 @@
   head. Exits 0 when everything verifies, 1 naming the first bad event otherwise.
 - ``portal audit export [--output FILE]``: JSON Lines of every event (its canonical object and leaf
   number) and every signed tree head, for an external archive or verifier.
+- ``portal audit purge [--before YYYY-MM-DD] [--dry-run]``: remove events older than the retention
+  period (``PORTAL_AUDIT_RETENTION_YEARS``), a month at a time, keeping their hashes and every tree
+  head. Run monthly as the tables' owner.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,13 @@ class Command(BaseCommand):
         commands.add_parser("verify", help="recompute the tree and check every signed head")
         export = commands.add_parser("export", help="JSON Lines of events and tree heads")
         export.add_argument("--output", "-o", help="file to write (default: standard output)")
+        purge = commands.add_parser("purge", help="remove events past the retention period")
+        purge.add_argument(
+            "--before",
+            type=date.fromisoformat,
+            help="first day to keep (default: the retention cutoff)",
+        )
+        purge.add_argument("--dry-run", action="store_true", help="only say what would go")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -42,6 +53,21 @@ class Command(BaseCommand):
             self._verify()
         elif action == "export":
             self._export(options.get("output"))
+        elif action == "purge":
+            self._purge(before=options.get("before"), dry_run=options["dry_run"])
+
+    def _purge(self, *, before: date | None, dry_run: bool) -> None:
+        cutoff = before or tree.retention_cutoff()
+        done = tree.purge(before=cutoff, dry_run=dry_run)
+        if done is None:
+            self.stdout.write(f"Nothing recorded before {cutoff} is left to purge.")
+        elif dry_run:
+            self.stdout.write(f"Would purge {done.events} events recorded before {cutoff}.")
+        else:
+            self.stdout.write(
+                f"Purged {done.events} events recorded before {cutoff} (leaves up to "
+                f"{done.up_to_seq}); their hashes and the tree heads are kept."
+            )
 
     def _seal(self, *, follow: bool, interval: float) -> None:
         if not follow:
@@ -66,7 +92,12 @@ class Command(BaseCommand):
         if report.ok:
             self.stdout.write(
                 f"The audit log verifies: {report.events} events, {report.heads} signed tree "
-                f"heads ({seconds:.1f} s)."
+                f"heads ({seconds:.1f} s)"
+                + (
+                    f"; {report.purged} purged events verified by their kept hashes."
+                    if report.purged
+                    else "."
+                )
             )
             return
         for problem in report.problems[:50]:
