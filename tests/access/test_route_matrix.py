@@ -98,6 +98,7 @@ def _path(route: str, name: str, world: World) -> str:
         "person_id": str(world.people["user_submit"].public_id),
         "grant_id": str(world.grant.public_id),
         "import_id": str(uuid.uuid4()),
+        "reference": "SJK-XXXX-XXXX",
         "code": "sick_report",
         "role": "user",
         "version": "1",

@@ -22,7 +22,13 @@ from portal.audit import merkle, signing, tree
 from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent, LogLeaf, TreeHead
 
-TABLES = ("audit_auditevent", "audit_logleaf", "audit_lognode", "audit_treehead", "audit_auditpurge")
+TABLES = (
+    "audit_auditevent",
+    "audit_logleaf",
+    "audit_lognode",
+    "audit_treehead",
+    "audit_auditpurge",
+)
 
 
 def _events(count: int, start: int = 0) -> list[AuditEvent]:

@@ -70,6 +70,10 @@ class EventType(StrEnum):
     BACKOFFICE_EMPLOYER_VIEWED = "backoffice:employer:view"
     BACKOFFICE_ENROLMENT_VIEWED = "backoffice:enrolment:view"
     BACKOFFICE_DEREGISTRATION_VIEWED = "backoffice:deregistration:view"
+    # e-services (R4)
+    SUBMISSION_RECEIVED = "eservices:submission:receive"
+    SUBMISSION_VIEWED = "eservices:submission:view"
+    SUBMISSIONS_LISTED = "eservices:submission:list"
     # the agency's staff
     STAFF_ROLE_GRANTED = "backoffice:staff-role:grant"
     BACKOFFICE_LOOKUP = "backoffice:employer:look-up"

@@ -63,6 +63,10 @@ EVENT_LABELS: dict[EventType, Promise] = {
     EventType.REVIEW_COMPLETED: _("Granskning av behörigheter slutfördes"),
     EventType.REVIEW_REMINDED: _("Påminnelse om granskning skickades"),
     EventType.ACCESS_DENIED: _("Åtkomst nekades"),
+    # e-services
+    EventType.SUBMISSION_RECEIVED: _("Uppgifter skickades in i en e-tjänst"),
+    EventType.SUBMISSION_VIEWED: _("Inskickade uppgifter visades"),
+    EventType.SUBMISSIONS_LISTED: _("Listan över inskickade uppgifter visades"),
     # reads of personal data
     EventType.EMPLOYER_VIEWED: _("Arbetsgivarens sida visades"),
     EventType.ACCESS_PEOPLE_VIEWED: _("Listan över behörigheter visades"),

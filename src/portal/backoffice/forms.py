@@ -50,10 +50,11 @@ class IsoDateField(forms.DateField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", gettext_lazy("ÅÅÅÅ-MM-DD"))
-        kwargs.setdefault(
-            "error_messages",
-            {"invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27.")},
-        )
+        # Merged, so that a field's own messages (say, for "required") keep this one.
+        kwargs["error_messages"] = {
+            "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-27."),
+            **kwargs.get("error_messages", {}),
+        }
         super().__init__(**kwargs)
 
 

@@ -377,6 +377,12 @@ ACCESS_REVIEW_DAYS = env_int("PORTAL_ACCESS_REVIEW_DAYS", 180, minimum=1)
 #: Days past a review's due date after which users without a confirmation are suspended; 0: never.
 ACCESS_REVIEW_SUSPEND_AFTER_DAYS = env_int("PORTAL_ACCESS_REVIEW_SUSPEND_AFTER_DAYS", 0, minimum=0)
 
+# --- E-services ------------------------------------------------------------------------------
+#: Days after a sick-leave report is received during which it can be corrected or withdrawn.
+SICK_REPORT_CORRECTION_DAYS = env_int("PORTAL_SICK_REPORT_CORRECTION_DAYS", 30, minimum=0)
+#: Days an untouched draft is kept before it is purged.
+DRAFT_DAYS = env_int("PORTAL_DRAFT_DAYS", 30, minimum=1)
+
 # --- Audit log ---------------------------------------------------------------------------------
 #: The Ed25519 key that signs the audit log's tree heads: the 32-byte private key, base64. Without
 #: it (development and tests only) a key is derived from SECRET_KEY.

@@ -1,13 +1,16 @@
 """The catalogue of e-services: codes, names and current status.
 
 This module imports nothing else of the portal, so that ``access`` can validate e-service codes in
-grants without an import cycle. Each e-service's forms and handlers live in its own sub-package.
+grants without an import cycle. An e-service built on the framework is a sub-package that
+registers itself here (``eservices/sick_report/``), loaded when the app is ready; the ones below
+are catalogued for grants until they are built.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -21,10 +24,15 @@ class EServiceStatus(StrEnum):
 
 @dataclass(frozen=True)
 class EService:
+    """An e-service: its code (what grants refer to), names, description and status, and, for an
+    e-service built on the framework, its handler (``eservices.framework.Handler``: the form,
+    the rules and the receipt). E-services without a handler are catalogued for grants only."""
+
     code: str
     name: str | Promise
     description: str | Promise
     status: EServiceStatus = EServiceStatus.OPEN
+    handler: Any = field(default=None, compare=False, repr=False)
 
 
 _REGISTRY: dict[str, EService] = {}
@@ -42,20 +50,15 @@ def get(code: str) -> EService | None:
     return _REGISTRY.get(code)
 
 
+def unregister(code: str) -> None:
+    """Remove an e-service (tests that register one of their own)."""
+    _REGISTRY.pop(code, None)
+
+
 def all_eservices() -> list[EService]:
     return sorted(_REGISTRY.values(), key=lambda eservice: str(eservice.name))
 
 
-register(
-    EService(
-        code="sick_report",
-        name=_("Sjukanmälan efter dag 14"),
-        description=_(
-            "Anmäl att en anställds sjukdom fortsätter efter sjuklöneperioden, senast sju "
-            "kalenderdagar efter dag 14."
-        ),
-    )
-)
 register(
     EService(
         code="inquiries",

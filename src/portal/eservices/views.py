@@ -1,40 +1,320 @@
-"""The start page of each e-service, for a person with a grant for it at the employer.
-
-The e-services' own forms (sick-leave reports, inquiries, grants) hang under this page.
+"""The pages every e-service has, the same way: its start page with the employer's submissions, the
+form (saved as a draft at every step), check your answers, the receipt, and correction and
+withdrawal. What differs between e-services is their ``Handler``.
 """
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
+from portal import audit
 from portal.access.constants import Permission
 from portal.access.selectors import employer_for
 from portal.access.services import can
+from portal.audit.constants import EventType
+from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
-from portal.eservices import registry
+from portal.employers.models import Employer
+from portal.eservices import framework, registry
+from portal.eservices.models import Submission
+from portal.identity.models import Person
+
+
+def _actor(request: HttpRequest) -> Person:
+    assert isinstance(request.user, Person)  # noqa: S101 (requires() guarantees it)
+    return request.user
+
+
+def _built(code: str) -> registry.EService:
+    eservice = registry.get(code)
+    if eservice is None:
+        raise Http404
+    return eservice
+
+
+def _handler(eservice: registry.EService) -> framework.Handler:
+    if eservice.handler is None:
+        raise Http404
+    handler: framework.Handler = eservice.handler
+    return handler
+
+
+def _url(name: str, employer: Employer, code: str, **kwargs: Any) -> str:
+    return reverse(
+        f"eservices:{name}", kwargs={"public_id": employer.public_id, "code": code, **kwargs}
+    )
+
+
+def _newest_versions(employer: Employer, code: str) -> list[Submission]:
+    newest: dict[Any, Submission] = {}
+    for submission in (
+        Submission.objects.filter(employer=employer, eservice=code)
+        .order_by("case_id", "-version")
+        .select_related("submitted_by")
+    ):
+        newest.setdefault(submission.case_id, submission)
+    return sorted(newest.values(), key=lambda s: s.submitted_at, reverse=True)
 
 
 @requires(Permission.ESERVICE_VIEW)
 @read_only
 def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
-    eservice = registry.get(code)
-    if eservice is None:
-        raise Http404
+    eservice = _built(code)
     employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
+    submissions = _newest_versions(employer, code) if eservice.handler else []
+    if submissions:
+        audit.record_read(
+            EventType.SUBMISSIONS_LISTED,
+            request=request,
+            employer=employer,
+            data={"eservice": code, "submissions": [s.reference for s in submissions[:100]]},
+        )
     return render(
         request,
         "eservices/eservice.html",
         {
             "employer": employer,
             "eservice": eservice,
+            "submissions": submissions,
+            "draft": framework.draft_for(person=_actor(request), employer=employer, eservice=code)
+            if eservice.handler
+            else None,
             "may_submit": can(
-                request.user,  # type: ignore[arg-type]
-                Permission.ESERVICE_SUBMIT,
-                employer=employer,
-                eservice=code,
+                _actor(request), Permission.ESERVICE_SUBMIT, employer=employer, eservice=code
             ),
         },
     )
+
+
+@requires(Permission.ESERVICE_SUBMIT)
+@require_http_methods(["GET", "HEAD", "POST"])
+def submission_new(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
+    """The form. Every POST saves a draft, valid or not, so that nothing typed is lost."""
+    eservice = _built(code)
+    handler = _handler(eservice)
+    employer = employer_for(request, public_id, Permission.ESERVICE_SUBMIT, eservice=code)
+    actor = _actor(request)
+    draft = framework.draft_for(person=actor, employer=employer, eservice=code)
+    if request.method == "POST":
+        form = handler.form_class(request.POST)
+        raw = {key: request.POST.get(key, "") for key in form.fields}
+        valid = form.is_valid()
+        content = handler.content(form.cleaned_data) if valid else {}
+        framework.draft_save(
+            person=actor,
+            employer=employer,
+            eservice=code,
+            data={"raw": raw, "content": content, "valid": valid},
+            corrects=draft.corrects if draft else None,
+        )
+        if valid:
+            return redirect(_url("check", employer, code))
+    else:
+        form = handler.form_class(initial=draft.data.get("raw") if draft else None)
+    return render(
+        request,
+        "eservices/form.html",
+        {"employer": employer, "eservice": eservice, "form": form, "draft": draft},
+        status=400 if form.errors else 200,
+    )
+
+
+@requires(Permission.ESERVICE_SUBMIT)
+@require_http_methods(["GET", "HEAD", "POST"])
+def submission_check(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
+    """Check your answers, then send. The draft's one-time token is the idempotency key: a
+    second click, a retry or a reload never makes a second submission."""
+    eservice = _built(code)
+    handler = _handler(eservice)
+    employer = employer_for(request, public_id, Permission.ESERVICE_SUBMIT, eservice=code)
+    actor = _actor(request)
+    draft = framework.draft_for(person=actor, employer=employer, eservice=code)
+    token = request.POST.get("token", "")
+    if request.method == "POST" and token:
+        done = Submission.objects.filter(submitted_by=actor, idempotency_key=token).first()
+        if done is not None:  # already received (a double click, or back and send again)
+            return redirect(_url("submission", employer, code, reference=done.reference))
+    if draft is None or not draft.data.get("valid"):
+        return redirect(_url("new", employer, code))
+    content = draft.data["content"]
+    errors: dict[str, str] = {}
+    earlier = None
+    if request.method == "POST":
+        try:
+            submission, _created = framework.submission_create(
+                eservice=code,
+                handler=handler,
+                employer=employer,
+                actor=actor,
+                content=content,
+                idempotency_key=token or draft.token,
+                request=request,
+                corrects=draft.corrects,
+                kind=Submission.Kind.CORRECTION if draft.corrects else Submission.Kind.ORIGINAL,
+            )
+        except framework.Refused as refused:
+            errors = {k: str(v) for k, v in refused.checked.errors.items()}
+            earlier = refused.checked.earlier
+        else:
+            return redirect(_url("submission", employer, code, reference=submission.reference))
+    form = handler.form_class(initial=content)
+    return render(
+        request,
+        "eservices/check.html",
+        {
+            "employer": employer,
+            "eservice": eservice,
+            "summary": handler.summary(content),
+            "token": draft.token,
+            "errors": [
+                (form.fields[k].label if k in form.fields else k, v) for k, v in errors.items()
+            ],
+            "earlier": earlier,
+            "corrects": draft.corrects,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _submission(employer: Employer, code: str, reference: str) -> Submission:
+    submission = (
+        Submission.objects.filter(employer=employer, eservice=code, reference=reference)
+        .select_related("submitted_by")
+        .first()
+    )
+    if submission is None:
+        raise Http404
+    return submission
+
+
+@requires(Permission.ESERVICE_VIEW)
+@read_only
+def submission_page(
+    request: HttpRequest, public_id: UUID, code: str, reference: str
+) -> HttpResponse:
+    """The receipt: reference number, time received, what was sent, and the case's versions."""
+    eservice = _built(code)
+    handler = _handler(eservice)
+    employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
+    submission = _submission(employer, code, reference)
+    versions = list(Submission.objects.filter(case_id=submission.case_id).order_by("version"))
+    newest = versions[-1]
+    audit.record_read(
+        EventType.SUBMISSION_VIEWED,
+        request=request,
+        employer=employer,
+        object_type="submission",
+        object_id=str(submission.public_id),
+        data={"eservice": code, "reference": submission.reference},
+    )
+    open_until = newest.submitted_at + timedelta(days=handler.correction_days)
+    return render(
+        request,
+        "eservices/receipt.html",
+        {
+            "employer": employer,
+            "eservice": eservice,
+            "submission": submission,
+            "summary": handler.summary(submission.content),
+            "versions": versions,
+            "newest": newest,
+            "may_correct": submission.pk == newest.pk
+            and newest.kind != Submission.Kind.WITHDRAWAL
+            and timezone.now() <= open_until
+            and can(_actor(request), Permission.ESERVICE_SUBMIT, employer=employer, eservice=code),
+            "open_until": open_until,
+        },
+    )
+
+
+@requires(Permission.ESERVICE_SUBMIT)
+@require_POST
+def submission_correct(
+    request: HttpRequest, public_id: UUID, code: str, reference: str
+) -> HttpResponse:
+    """Start a correction: the form, filled in with the newest version, as a draft."""
+    eservice = _built(code)
+    handler = _handler(eservice)
+    employer = employer_for(request, public_id, Permission.ESERVICE_SUBMIT, eservice=code)
+    submission = _correctable(employer, code, reference, handler)
+    framework.draft_save(
+        person=_actor(request),
+        employer=employer,
+        eservice=code,
+        data={"raw": handler.initial(submission.content), "content": {}, "valid": False},
+        corrects=submission,
+    )
+    return redirect(_url("new", employer, code))
+
+
+@requires(Permission.ESERVICE_SUBMIT)
+@require_http_methods(["GET", "HEAD", "POST"])
+def submission_withdraw(
+    request: HttpRequest, public_id: UUID, code: str, reference: str
+) -> HttpResponse:
+    """Withdraw a case: a confirmation page, then a new version of kind withdrawal."""
+    eservice = _built(code)
+    handler = _handler(eservice)
+    employer = employer_for(request, public_id, Permission.ESERVICE_SUBMIT, eservice=code)
+    submission = _correctable(employer, code, reference, handler)
+    if request.method != "POST":
+        audit.record_read(
+            EventType.SUBMISSION_VIEWED,
+            request=request,
+            employer=employer,
+            object_type="submission",
+            object_id=str(submission.public_id),
+            data={"eservice": code, "reference": submission.reference},
+        )
+        return render(
+            request,
+            "eservices/withdraw.html",
+            {
+                "employer": employer,
+                "eservice": eservice,
+                "submission": submission,
+                "summary": handler.summary(submission.content),
+                "token": secrets.token_urlsafe(),
+            },
+        )
+    withdrawal, _created = framework.submission_create(
+        eservice=code,
+        handler=handler,
+        employer=employer,
+        actor=_actor(request),
+        content=submission.content,
+        idempotency_key=request.POST.get("token") or secrets.token_urlsafe(),
+        request=request,
+        corrects=submission,
+        kind=Submission.Kind.WITHDRAWAL,
+    )
+    messages.success(request, _("Anmälan är återkallad."))
+    return redirect(_url("submission", employer, code, reference=withdrawal.reference))
+
+
+def _correctable(
+    employer: Employer, code: str, reference: str, handler: framework.Handler
+) -> Submission:
+    submission = _submission(employer, code, reference)
+    newest = Submission.objects.filter(case_id=submission.case_id).order_by("-version").first()
+    if (
+        newest is None
+        or newest.pk != submission.pk
+        or newest.kind == Submission.Kind.WITHDRAWAL
+        or timezone.now() > newest.submitted_at + timedelta(days=handler.correction_days)
+    ):
+        raise ApplicationError(
+            _("Den här versionen kan inte längre rättas eller återkallas."), code="not-correctable"
+        )
+    return submission

@@ -1,0 +1,208 @@
+"""The e-service framework: what an e-service provides, and the one way anything is submitted.
+
+An e-service is a sub-package of ``portal.eservices`` that registers an ``EService`` with a
+``Handler``: its form, its rules, how its content is summarised on the check-your-answers page and
+the receipt, and whom a submission is about. The framework does the rest the same way for every
+e-service: drafts, the one-time form token, idempotent submission, immutable versions
+(corrections and withdrawals), receipts, the audit event, and who may see what.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from django import forms
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import Promise
+
+from portal import audit
+from portal.audit.constants import EventType
+from portal.common.errors import ApplicationError, ConflictError
+from portal.employers.models import Employer
+from portal.eservices.models import Draft, Submission, new_reference
+from portal.identity.models import Person
+
+
+@dataclass
+class Checked:
+    """What an e-service's rules say about a submission: errors per field (nothing is stored
+    while there are any), flags kept with it (for example ``late``), and a link to an earlier
+    submission that a refusal refers to."""
+
+    errors: dict[str, str | Promise] = field(default_factory=dict)
+    flags: dict[str, Any] = field(default_factory=dict)
+    earlier: Submission | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Handler:
+    """What an e-service provides. Subclasses set ``form_class`` and ``reference_prefix`` and
+    may override the methods."""
+
+    form_class: ClassVar[type[forms.Form]]
+    reference_prefix: ClassVar[str] = "ES"
+    #: Days after submission during which a correction or withdrawal is accepted (0: never).
+    correction_days: ClassVar[int] = 0
+
+    def content(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        """The stored content: the cleaned form, as JSON (dates as ISO strings)."""
+        return {
+            key: value.isoformat() if isinstance(value, date) else value
+            for key, value in cleaned.items()
+        }
+
+    def initial(self, content: dict[str, Any]) -> dict[str, Any]:
+        """The form's initial values from stored content (for a correction or a draft)."""
+        return dict(content)
+
+    def subject(self, content: dict[str, Any]) -> str:
+        """Whom the submission is about (for finding earlier ones); empty by default."""
+        return ""
+
+    def check(
+        self,
+        *,
+        employer: Employer,
+        content: dict[str, Any],
+        today: date,
+        corrects: Submission | None,
+    ) -> Checked:
+        """The e-service's rules beyond the form's own validation."""
+        return Checked()
+
+    def summary(self, content: dict[str, Any]) -> list[tuple[str | Promise, str]]:
+        """Label and value of each answer, for check-your-answers and the receipt."""
+        return [(key, str(value)) for key, value in content.items()]
+
+
+# --- the services ---------------------------------------------------------------------------
+
+
+def draft_save(
+    *, person: Person, employer: Employer, eservice: str, data: dict[str, Any],
+    corrects: Submission | None = None,
+) -> Draft:  # fmt: skip
+    """Save what has been filled in so far (every step, so nothing is lost)."""
+    draft, _created = Draft.objects.update_or_create(
+        person=person,
+        employer=employer,
+        eservice=eservice,
+        defaults={"data": data, "corrects": corrects},
+    )
+    return draft
+
+
+def draft_for(*, person: Person, employer: Employer, eservice: str) -> Draft | None:
+    return Draft.objects.filter(person=person, employer=employer, eservice=eservice).first()
+
+
+class Refused(ApplicationError):
+    """The e-service's rules refuse the submission (the messages are per field)."""
+
+    code = "submission-refused"
+
+    def __init__(self, checked: Checked) -> None:
+        super().__init__(
+            " ".join(str(message) for message in checked.errors.values()),
+            extra={"errors": {k: str(v) for k, v in checked.errors.items()}},
+        )
+        self.checked = checked
+
+
+def submission_create(
+    *,
+    eservice: str,
+    handler: Handler,
+    employer: Employer,
+    actor: Person,
+    content: dict[str, Any],
+    idempotency_key: str,
+    request: HttpRequest | None = None,
+    corrects: Submission | None = None,
+    kind: Submission.Kind = Submission.Kind.ORIGINAL,
+    today: date | None = None,
+) -> tuple[Submission, bool]:
+    """Receive a submission: check the rules, store it immutably with a reference number, record
+    the event, and remove the draft. Idempotent: the same person with the same key gets the
+    submission already received (and ``False``), never a second one.
+
+    ``corrects`` (for a correction or a withdrawal) is the case's newest version; the new one is
+    the next version of the same case.
+    """
+    existing = Submission.objects.filter(
+        submitted_by=actor, idempotency_key=idempotency_key
+    ).first()
+    if existing is not None:
+        return existing, False
+    checked = (
+        Checked()
+        if kind == Submission.Kind.WITHDRAWAL
+        else handler.check(
+            employer=employer,
+            content=content,
+            today=today or timezone.localdate(),
+            corrects=corrects,
+        )
+    )
+    if not checked.ok:
+        raise Refused(checked)
+    try:
+        with transaction.atomic():
+            if corrects is not None:
+                newest = (
+                    Submission.objects.select_for_update()
+                    .filter(case_id=corrects.case_id)
+                    .order_by("-version")
+                    .first()
+                )
+                if newest is None or newest.pk != corrects.pk:
+                    raise ConflictError(
+                        "Ärendet har ändrats sedan du började. Utgå från den senaste versionen.",
+                        code="not-newest-version",
+                    )
+            submission = Submission.objects.create(
+                reference=new_reference(handler.reference_prefix),
+                case_id=corrects.case_id if corrects else uuid.uuid4(),
+                version=corrects.version + 1 if corrects else 1,
+                kind=kind,
+                eservice=eservice,
+                employer=employer,
+                submitted_by=actor,
+                subject=handler.subject(content),
+                content=content,
+                flags=checked.flags,
+                idempotency_key=idempotency_key,
+            )
+            audit.record(
+                EventType.SUBMISSION_RECEIVED,
+                actor=actor,
+                request=request,
+                employer=employer,
+                object_type="submission",
+                object_id=str(submission.public_id),
+                data={
+                    "eservice": eservice,
+                    "reference": submission.reference,
+                    "version": submission.version,
+                    "kind": str(kind),
+                    "flags": checked.flags,
+                },
+            )
+            Draft.objects.filter(person=actor, employer=employer, eservice=eservice).delete()
+    except IntegrityError:
+        # The same key at the same moment from a second request: the first one won.
+        winner = Submission.objects.filter(
+            submitted_by=actor, idempotency_key=idempotency_key
+        ).first()
+        if winner is None:
+            raise
+        return winner, False
+    return submission, True

@@ -1,0 +1,125 @@
+"""What users submit in the e-services (R4): submissions, immutable once received, and drafts.
+
+A submission is never edited. A correction or a withdrawal is a new submission in the same case
+(``case_id``) with the next version number; the newest version is what the case says now. The
+database refuses updates and deletes of submissions, as it does for the audit log.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Reference numbers: letters and digits that cannot be mistaken for each other when read aloud or
+# typed from a printed receipt.
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_reference(prefix: str) -> str:
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+class SubmissionIsImmutable(Exception):
+    """Raised for any attempt to change or remove a submission."""
+
+
+class SubmissionQuerySet(models.QuerySet["Submission"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise SubmissionIsImmutable("submissions are never updated")
+
+    def delete(self) -> NoReturn:
+        raise SubmissionIsImmutable("submissions are never deleted")
+
+
+class Submission(models.Model):
+    """One version of what a user submitted for an employer in an e-service."""
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("inskickad")
+        CORRECTION = "correction", _("rättelse")
+        WITHDRAWAL = "withdrawal", _("återkallelse")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(_("referensnummer"), max_length=24, unique=True)
+    case_id = models.UUIDField(_("ärende"), default=uuid.uuid4, db_index=True)
+    version = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ORIGINAL)
+    eservice = models.CharField(_("e-tjänst"), max_length=32)
+    employer = models.ForeignKey(
+        "employers.Employer", on_delete=models.PROTECT, related_name="submissions"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions"
+    )
+    submitted_at = models.DateTimeField(_("mottagen"), default=timezone.now)
+    # Whom the submission is about (an employee's personal number), for finding earlier ones.
+    subject = models.CharField(max_length=64, blank=True, db_index=True)
+    content = models.JSONField(_("innehåll"), encoder=DjangoJSONEncoder)
+    # Marks the e-service's rules set (for example "late"), shown on the receipt.
+    flags = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The one-time token of the form (or the API's Idempotency-Key): a retry finds this row.
+    idempotency_key = models.CharField(max_length=128)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inskickad uppgift")
+        verbose_name_plural = _("inskickade uppgifter")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submitted_by", "idempotency_key"], name="one_submission_per_key"
+            ),
+            models.UniqueConstraint(fields=["case_id", "version"], name="one_version_per_number"),
+        ]
+        indexes = [
+            models.Index(fields=["employer", "eservice", "subject"], name="submission_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise SubmissionIsImmutable("submissions are never updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise SubmissionIsImmutable("submissions are never deleted")
+
+
+class Draft(models.Model):
+    """What a person has filled in so far, saved at every step and resumable; removed when
+    submitted, and purged after ``PORTAL_DRAFT_DAYS`` days untouched."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE, related_name="+")
+    eservice = models.CharField(max_length=32)
+    # The case being corrected, when the draft is a correction.
+    corrects = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    token = models.CharField(max_length=64, default=secrets.token_urlsafe)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("utkast")
+        verbose_name_plural = _("utkast")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "employer", "eservice"], name="one_draft_per_eservice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.eservice} {self.person_id}"
