@@ -134,7 +134,7 @@ def test_the_openapi_document_describes_every_access_operation(client: Client) -
         assert operation["security"] == [{"SessionAuth": []}]
         for status in ("401", "403", "404", "422"):
             response = operation["responses"][status]
-            assert response["content"]["application/json"]["schema"]["$ref"] == problem_ref
+            assert response["content"][PROBLEM]["schema"]["$ref"] == problem_ref
             assert response["description"] != "Unknown Status Code"
         successes = [code for code in operation["responses"] if code.startswith("2")]
         assert len(successes) == 1

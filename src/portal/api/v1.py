@@ -6,10 +6,13 @@ Errors are RFC 9457 problem details (``application/problem+json``), mapped here 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import SessionAuth
 
 from portal.api.access import router as access_router
@@ -17,6 +20,7 @@ from portal.api.audit import router as audit_router
 from portal.api.eservices import router as eservices_router
 from portal.api.schemas import EServiceStatusOut, PlannedOutageOut, ProblemOut, StatusOut
 from portal.common.errors import (
+    PROBLEM_CONTENT_TYPE,
     ApplicationError,
     problem_for,
     problem_for_status,
@@ -24,7 +28,62 @@ from portal.common.errors import (
 )
 from portal.notices.selectors import service_status
 
-api = NinjaAPI(
+#: Problems the framework itself answers with, before or around an operation's own code.
+_FRAMEWORK_PROBLEMS: dict[int, str] = {
+    400: "The request body is not JSON.",
+    401: "Not logged in.",
+    403: "A change without the session's CSRF token (send it in the X-CSRFToken header).",
+    422: "The request does not have the documented shape; `errors` lists each field.",
+}
+_SAFE_METHODS = {"get", "head", "options", "trace"}
+
+
+class ProblemDetailsAPI(NinjaAPI):
+    """Documents problem responses as they are sent.
+
+    Ninja documents every response body as ``application/json``; the exception handlers below send
+    problems as ``application/problem+json`` (RFC 9457), and a client (or schemathesis) that
+    believes the document would reject them. The problems that the framework itself answers with
+    (a body that is not JSON, no session, no CSRF token, a request of the wrong shape) are added to
+    each operation that can meet them, where the operation does not describe them itself.
+    """
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        problem = {"schema": {"$ref": f"#/components/schemas/{ProblemOut.__name__}"}}
+        for path_item in schema["paths"].values():
+            for method, operation in path_item.items():
+                responses: dict[int | str, Any] = operation.setdefault("responses", {})
+                for status in _framework_problems(method, operation):
+                    # Ninja's keys are numbers; those of ``openapi_extra`` may be either.
+                    key: int | str = str(status) if str(status) in responses else status
+                    response = responses.setdefault(
+                        key, {"description": _FRAMEWORK_PROBLEMS[status]}
+                    )
+                    response.setdefault("content", {PROBLEM_CONTENT_TYPE: problem})
+                for response in responses.values():
+                    content = response.get("content", {})
+                    if content.get("application/json") == problem:
+                        content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
+def _framework_problems(method: str, operation: dict[str, Any]) -> list[int]:
+    statuses = []
+    if "requestBody" in operation:
+        statuses.append(400)
+    if operation.get("security"):
+        statuses.append(401)
+        if method not in _SAFE_METHODS:
+            statuses.append(403)
+    if operation.get("parameters") or "requestBody" in operation:
+        statuses.append(422)
+    return statuses
+
+
+api = ProblemDetailsAPI(
     title="E-tjänster för arbetsgivare",
     version="1",
     description="The employer e-services portal's JSON API. Errors are RFC 9457 problem details.",
