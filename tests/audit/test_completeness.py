@@ -34,6 +34,7 @@ SERVICE_MODULES = [
     "employers/services.py",
     "employers/state.py",
     "employers/termination.py",
+    "eservices/framework.py",
     "identity/services.py",
     "identity/signing.py",
     "messaging/services.py",
@@ -47,6 +48,7 @@ WRITES_WITHOUT_EVENT = {
     "outbox_enqueue": "part of the caller's change, which its service records",
     "outbox_flush": "housekeeping of the mail queue (re-queues messages already recorded)",
     "_person_from_identity": "part of the login, which is recorded",
+    "draft_save": "the person's own unsent draft; sending it is recorded",
 }
 
 

@@ -257,3 +257,16 @@ def test_a_new_eservice_needs_no_change_elsewhere(world: World) -> None:
         assert Submission.objects.get(eservice="note").reference.startswith("NOT-")
     finally:
         registry.unregister("note")
+
+
+def test_drafts_untouched_for_30_days_are_purged(world: World) -> None:
+    from django.core.management import call_command  # noqa: PLC0415
+
+    from portal.eservices.framework import drafts_purge  # noqa: PLC0415
+
+    _client(world).post(_url(world, "new"), _form())
+    assert drafts_purge(now=timezone.now() + timedelta(days=29)) == 0
+    assert drafts_purge(now=timezone.now() + timedelta(days=31)) == 1
+    assert not Draft.objects.exists()
+    assert AuditEvent.objects.get(event_type=EventType.DRAFTS_PURGED).data["drafts"] == 1
+    call_command("eservices_daily")

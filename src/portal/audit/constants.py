@@ -74,6 +74,7 @@ class EventType(StrEnum):
     SUBMISSION_RECEIVED = "eservices:submission:receive"
     SUBMISSION_VIEWED = "eservices:submission:view"
     SUBMISSIONS_LISTED = "eservices:submission:list"
+    DRAFTS_PURGED = "eservices:draft:purge"
     # the agency's staff
     STAFF_ROLE_GRANTED = "backoffice:staff-role:grant"
     BACKOFFICE_LOOKUP = "backoffice:employer:look-up"

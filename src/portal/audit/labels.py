@@ -67,6 +67,7 @@ EVENT_LABELS: dict[EventType, Promise] = {
     EventType.SUBMISSION_RECEIVED: _("Uppgifter skickades in i en e-tjänst"),
     EventType.SUBMISSION_VIEWED: _("Inskickade uppgifter visades"),
     EventType.SUBMISSIONS_LISTED: _("Listan över inskickade uppgifter visades"),
+    EventType.DRAFTS_PURGED: _("Gamla utkast togs bort"),
     # reads of personal data
     EventType.EMPLOYER_VIEWED: _("Arbetsgivarens sida visades"),
     EventType.ACCESS_PEOPLE_VIEWED: _("Listan över behörigheter visades"),

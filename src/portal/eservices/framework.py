@@ -100,6 +100,26 @@ def draft_save(
     return draft
 
 
+def drafts_purge(*, now: Any = None) -> int:
+    """Remove drafts untouched for ``PORTAL_DRAFT_DAYS`` days (a daily task); the purge is
+    recorded with the number removed. Returns that number."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from django.conf import settings  # noqa: PLC0415
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DRAFT_DAYS)
+    with transaction.atomic():
+        count, _by_model = Draft.objects.filter(updated_at__lt=cutoff).delete()
+        if count:
+            audit.record(
+                EventType.DRAFTS_PURGED,
+                actor=None,
+                object_type="drafts",
+                data={"drafts": count, "untouched_since": cutoff.isoformat()},
+            )
+    return count
+
+
 def draft_for(*, person: Person, employer: Employer, eservice: str) -> Draft | None:
     return Draft.objects.filter(person=person, employer=employer, eservice=eservice).first()
 
