@@ -18,6 +18,7 @@ from ninja.security import SessionAuth
 from portal.api.access import router as access_router
 from portal.api.audit import router as audit_router
 from portal.api.eservices import router as eservices_router
+from portal.api.intake import router as intake_router
 from portal.api.schemas import EServiceStatusOut, PlannedOutageOut, ProblemOut, StatusOut
 from portal.common.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -155,3 +156,4 @@ def status(request: HttpRequest) -> StatusOut:
 api.add_router("", access_router)
 api.add_router("", audit_router)
 api.add_router("", eservices_router)
+api.add_router("", intake_router)

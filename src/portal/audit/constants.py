@@ -75,6 +75,9 @@ class EventType(StrEnum):
     SUBMISSION_VIEWED = "eservices:submission:view"
     SUBMISSIONS_LISTED = "eservices:submission:list"
     DRAFTS_PURGED = "eservices:draft:purge"
+    INTAKE_CLIENT_CREATED = "eservices:intake-client:create"
+    INTAKE_READ = "eservices:intake:read"
+    INTAKE_ACKNOWLEDGED = "eservices:intake:acknowledge"
     # the agency's staff
     STAFF_ROLE_GRANTED = "backoffice:staff-role:grant"
     BACKOFFICE_LOOKUP = "backoffice:employer:look-up"

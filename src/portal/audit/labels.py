@@ -68,6 +68,9 @@ EVENT_LABELS: dict[EventType, Promise] = {
     EventType.SUBMISSION_VIEWED: _("Inskickade uppgifter visades"),
     EventType.SUBMISSIONS_LISTED: _("Listan över inskickade uppgifter visades"),
     EventType.DRAFTS_PURGED: _("Gamla utkast togs bort"),
+    EventType.INTAKE_CLIENT_CREATED: _("Ett mottagande system fick behörighet till inflödet"),
+    EventType.INTAKE_READ: _("Inskickade uppgifter hämtades till handläggning"),
+    EventType.INTAKE_ACKNOWLEDGED: _("Handläggningen bekräftade mottagna uppgifter"),
     # reads of personal data
     EventType.EMPLOYER_VIEWED: _("Arbetsgivarens sida visades"),
     EventType.ACCESS_PEOPLE_VIEWED: _("Listan över behörigheter visades"),

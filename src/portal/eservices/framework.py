@@ -24,7 +24,7 @@ from portal import audit
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.employers.models import Employer
-from portal.eservices.models import Draft, Submission, new_reference
+from portal.eservices.models import Draft, IntakeMessage, Submission, new_reference
 from portal.identity.models import Person
 
 
@@ -217,6 +217,9 @@ def submission_create(
                 },
             )
             Draft.objects.filter(person=actor, employer=employer, eservice=eservice).delete()
+            # The agency's systems get it through the intake feed (an outbox in this transaction).
+            IntakeMessage.objects.create(submission=submission)
+            transaction.on_commit(_publish_intake)
     except IntegrityError:
         # The same key at the same moment from a second request: the first one won.
         winner = Submission.objects.filter(
@@ -226,3 +229,9 @@ def submission_create(
             raise
         return winner, False
     return submission, True
+
+
+def _publish_intake() -> None:
+    from portal.eservices.tasks import publish_intake  # noqa: PLC0415
+
+    publish_intake.enqueue()

@@ -123,3 +123,38 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.eservice} {self.person_id}"
+
+
+class IntakeClient(models.Model):
+    """A case-handling system of the agency that reads the intake feed, with its credential (only
+    the SHA-256 of the secret is stored) and how far it has acknowledged."""
+
+    name = models.CharField(max_length=100, unique=True)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    acknowledged = models.BigIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mottagande system")
+        verbose_name_plural = _("mottagande system")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IntakeMessage(models.Model):
+    """A received submission on its way to the agency's systems: written in the submission's
+    transaction (an outbox), then given the next position in the feed by the publisher, so the
+    feed's order never changes and a reader that resumes from a position misses nothing."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.PROTECT, related_name="+")
+    position = models.BigIntegerField(null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("meddelande till handläggning")
+        verbose_name_plural = _("meddelanden till handläggning")
+
+    def __str__(self) -> str:
+        return f"intake {self.position}"
