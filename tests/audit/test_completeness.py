@@ -128,6 +128,7 @@ READS_WITHOUT_EVENT = {
     "eservices:correct": "POST only",
     "eservices:submission": "records (tested in tests/eservices); no submission in this world",
     "eservices:withdraw": "records (tested in tests/eservices); no submission in this world",
+    "eservices:submission-pdf": "records (tested in tests/eservices); no submission in this world",
     "terms:notice": "the terms",
     "access:person-new": "a form",
     "access:person-role": "POST only",

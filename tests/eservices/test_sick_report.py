@@ -270,3 +270,33 @@ def test_drafts_untouched_for_30_days_are_purged(world: World) -> None:
     assert not Draft.objects.exists()
     assert AuditEvent.objects.get(event_type=EventType.DRAFTS_PURGED).data["drafts"] == 1
     call_command("eservices_daily")
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text drawn in a PDF made by fpdf2 (its content streams are zlib-compressed)."""
+    import re  # noqa: PLC0415
+    import zlib  # noqa: PLC0415
+
+    text = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.DOTALL):
+        try:
+            text.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            continue
+    return "".join(text)
+
+
+def test_the_receipt_as_a_pdf(world: World) -> None:
+    client = _client(world)
+    _submit(client, world)
+    reference = Submission.objects.get().reference
+    pdf = client.get(_url(world, "submission-pdf", reference=reference))
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf["Content-Disposition"] == f'attachment; filename="kvitto-{reference}.pdf"'
+    assert pdf.content.startswith(b"%PDF-")
+    text = _pdf_text(pdf.content)
+    assert reference in text
+    assert "Matrisbolaget Alfa AB" in text
+    assert "19850315-****" in text
+    assert "Lisa Lön" in text

@@ -123,6 +123,7 @@ def test_the_pages_that_check_a_permission_are_the_ones_we_meant() -> None:
         "audit:activity-export": "audit:event:view",
         "eservices:eservice": "eservices:eservice:view",
         "eservices:submission": "eservices:eservice:view",
+        "eservices:submission-pdf": "eservices:eservice:view",
         "eservices:new": "eservices:eservice:submit",
         "eservices:check": "eservices:eservice:submit",
         "eservices:correct": "eservices:eservice:submit",

@@ -318,3 +318,36 @@ def _correctable(
             _("Den här versionen kan inte längre rättas eller återkallas."), code="not-correctable"
         )
     return submission
+
+
+@requires(Permission.ESERVICE_VIEW)
+@read_only
+def submission_pdf(
+    request: HttpRequest, public_id: UUID, code: str, reference: str
+) -> HttpResponse:
+    """The receipt as a PDF, to save or print."""
+    from django.conf import settings  # noqa: PLC0415
+
+    from portal.eservices.receipts import receipt_pdf  # noqa: PLC0415
+
+    eservice = _built(code)
+    handler = _handler(eservice)
+    employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
+    submission = _submission(employer, code, reference)
+    audit.record_read(
+        EventType.SUBMISSION_VIEWED,
+        request=request,
+        employer=employer,
+        object_type="submission",
+        object_id=str(submission.public_id),
+        data={"eservice": code, "reference": submission.reference, "format": "pdf"},
+    )
+    content = receipt_pdf(
+        submission=submission,
+        eservice_name=str(eservice.name),
+        summary=handler.summary(submission.content),
+        agency=str(settings.AGENCY_NAME),
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="kvitto-{submission.reference}.pdf"'
+    return response
