@@ -19,24 +19,33 @@ signed head; a modified, deleted, inserted or reordered event is named.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from portal.audit import merkle, signing
 from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent, AuditPurge, LogLeaf, LogNode, TreeHead
 
+T = TypeVar("T")
+
 #: Events committed up to this long after they were recorded are still found by the sequencer
 #: (a transaction open longer than this would leave its events for the full sweep of ``verify``
 #: to report). Requests and tasks commit in seconds.
 SEAL_WINDOW = timedelta(minutes=10)
+#: How often ``portal audit seal --follow`` looks back through SEAL_WINDOW for events committed
+#: after later ones were sealed; its other runs take only the events newer than anything sealed.
+#: Looking back reads every event of the window: at 2 000 events a second 1.2 million of them,
+#: about a second of the database's time, too much for every run.
+LOOK_BACK_EVERY = timedelta(seconds=30)
 BATCH_SIZE = 5_000
 #: The columns of an event that its canonical bytes are made of, in the order read.
 COLUMNS = (
@@ -90,8 +99,13 @@ def canonical(row: tuple[Any, ...]) -> bytes:
     return canonical_json(canonical_object(row))
 
 
+#: What ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` uses, made
+#: once: ``dumps`` with these arguments builds a new encoder for every call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(obj).encode()
 
 
 # --- the sequencer ----------------------------------------------------------------------------
@@ -109,9 +123,12 @@ def _lock_sequencer() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x6175646974])  # "audit"
 
 
-def seal(*, batch_size: int = BATCH_SIZE, now: datetime | None = None) -> int:
+def seal(
+    *, batch_size: int = BATCH_SIZE, now: datetime | None = None, look_back: bool = True
+) -> int:
     """Seal one batch of committed events into the tree and sign the new head. Returns how many
-    events were sealed (0 when there was nothing to do)."""
+    events were sealed (0 when there was nothing to do). Without ``look_back`` only the events
+    newer than anything sealed are taken, not those committed late (see ``LOOK_BACK_EVERY``)."""
     now = now or timezone.now()
     with transaction.atomic():
         _lock_sequencer()
@@ -120,27 +137,17 @@ def seal(*, batch_size: int = BATCH_SIZE, now: datetime | None = None) -> int:
             head.size if head else 0, [bytes.fromhex(h) for h in head.frontier] if head else []
         )
         max_event_id = head.max_event_id if head else 0
-        rows = list(
-            AuditEvent.objects.filter(leaf__isnull=True)
-            .filter(_recent(max_event_id, now))
-            .order_by("id")
-            .values_list(*COLUMNS)[:batch_size]
-        )
+        rows = _unsealed(max_event_id, now, batch_size, look_back=look_back)
         if not rows:
             return 0
-        leaves: list[LogLeaf] = []
-        nodes: list[LogNode] = []
+        leaves: list[tuple[int, int, bytes]] = []
+        nodes: list[tuple[int, int, bytes]] = []
         for row in rows:
             seq = frontier.size
             leaf = merkle.leaf_hash(canonical(row))
-            leaves.append(LogLeaf(seq=seq, event_id=row[0], leaf_hash=leaf))
-            nodes.extend(
-                LogNode(level=level, index=index, hash=value)
-                for level, index, value in frontier.append(leaf)
-                if level > 0
-            )
-        LogLeaf.objects.bulk_create(leaves)
-        LogNode.objects.bulk_create(nodes)
+            leaves.append((seq, row[0], leaf))
+            nodes.extend(node for node in frontier.append(leaf) if node[0] > 0)
+        _insert_tree(leaves, nodes)
         root = frontier.root()
         TreeHead.objects.create(
             size=frontier.size,
@@ -154,12 +161,71 @@ def seal(*, batch_size: int = BATCH_SIZE, now: datetime | None = None) -> int:
     return len(rows)
 
 
-def _recent(max_event_id: int, now: datetime) -> Any:
-    from django.db.models import Q  # noqa: PLC0415
+def _unsealed(
+    max_event_id: int, now: datetime, limit: int, *, look_back: bool = True
+) -> list[tuple[Any, ...]]:
+    """The next ``limit`` committed events not in the tree, by id: those newer than anything
+    sealed, and those recorded recently enough that their transaction may have committed after a
+    later event was sealed.
 
-    # Newer than anything sealed, or recorded recently enough that its transaction may have
-    # committed after a later event was sealed. The anti-join then only looks at a small window.
-    return Q(id__gt=max_event_id) | Q(occurred_at__gte=now - SEAL_WINDOW)
+    Two queries rather than one with an OR: nothing above ``max_event_id`` is sealed yet, so the
+    newer ones need no anti-join and come straight off the primary key in order (one query over
+    the whole backlog would read and sort all of it for every batch); only the late ones, at or
+    below ``max_event_id`` and inside the window, are looked for among the leaves."""
+    events = AuditEvent.objects.order_by("id").values_list(*COLUMNS)
+    newer = list(events.filter(id__gt=max_event_id)[:limit])
+    if not look_back:
+        return newer
+    recent = events.filter(occurred_at__gte=now - SEAL_WINDOW)
+    late = list(recent.filter(id__lte=max_event_id, leaf__isnull=True)[:limit])
+    if not late:
+        return newer
+    return sorted(late + newer, key=lambda row: row[0])[:limit]
+
+
+def _insert_tree(leaves: list[tuple[int, int, bytes]], nodes: list[tuple[int, int, bytes]]) -> None:
+    """Store a batch's leaves ``(seq, event id, hash)`` and completed nodes ``(level, index,
+    hash)``. On PostgreSQL one INSERT of arrays per table (building thousands of model instances
+    and a statement with three parameters per row took most of a batch's time)."""
+    if connection.vendor != "postgresql":
+        LogLeaf.objects.bulk_create(
+            LogLeaf(seq=seq, event_id=event_id, leaf_hash=value) for seq, event_id, value in leaves
+        )
+        LogNode.objects.bulk_create(
+            LogNode(level=level, index=index, hash=value) for level, index, value in nodes
+        )
+        return
+    with connection.cursor() as cursor:
+        for statement, rows in (
+            (
+                (
+                    'INSERT INTO audit_logleaf ("seq", "event_id", "leaf_hash")'
+                    " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
+                ),
+                leaves,
+            ),
+            (
+                (
+                    'INSERT INTO audit_lognode ("level", "index", "hash")'
+                    " SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])"
+                ),
+                nodes,
+            ),
+        ):
+            if rows:
+                cursor.execute(statement, [list(column) for column in zip(*rows, strict=True)])
+
+
+def seal_pending(*, now: datetime | None = None, look_back: bool = True) -> int:
+    """What ``portal audit seal --follow`` does each time: seal a batch, and more only while they
+    come full (a backlog). Unlike ``seal_all`` it does not go on sealing the few events that
+    arrived meanwhile: under a steady load that would sign a head every few events, without end."""
+    total = 0
+    while sealed := seal(now=now, look_back=look_back):
+        total += sealed
+        if sealed < BATCH_SIZE:
+            break
+    return total
 
 
 def seal_all(*, now: datetime | None = None) -> int:
@@ -286,6 +352,114 @@ def _leaf_rows(chunk: int) -> Iterator[tuple[int, bytes, tuple[Any, ...]]]:
         last = leaves[-1][0]
 
 
+def _leaf_events(chunk: int) -> Iterator[tuple[int, bytes, int, bytes | None]]:
+    """Every leaf in order: its number, its stored hash, its event's id and the event's canonical
+    bytes (None when the event is gone)."""
+    if connection.vendor == "postgresql":
+        return _leaf_events_postgresql(chunk)
+    return (
+        (seq, stored, row[0], canonical(row) if len(row) > 1 else None)
+        for seq, stored, row in _leaf_rows(chunk)
+    )
+
+
+#: The leaves and their events' canonical bytes, PostgreSQL writing all of them but ``data``: it
+#: writes a text as json.dumps(..., ensure_ascii=False) does (to_json escapes ``"``, ``\``,
+#: ``\b``, ``\f``, ``\n``, ``\r``, ``\t`` and the other control characters as ``\u00xx``, nothing
+#: else), numbers as digits, the time as ``_time`` does (for the years 1000-9999), in the keys'
+#: sorted order; ``data`` is parsed from its jsonb text as the ORM parses it and written by
+#: ``canonical_json``'s encoder. Hashing then needs no row conversion, and json only for ``data``,
+#: not for the whole object. tests/audit/test_tree_fast_paths.py holds the bytes to ``canonical``'s.
+_LEAF_EVENTS_SQL = """
+SELECT
+    l.seq, l.leaf_hash, l.event_id,
+    '{"actor":' || coalesce(e.actor_id::text, 'null')
+    || ',"actor_kind":' || to_json(e.actor_kind)::text
+    || ',"data":',
+    e.data,
+    ',"employer":' || coalesce(to_json(e.employer_ref)::text, 'null')
+    || ',"id":' || e.id::text
+    || ',"ip":' || coalesce(to_json(e.ip_address)::text, 'null')
+    || ',"login":' || coalesce(e.login_id::text, 'null')
+    || ',"object_id":' || to_json(e.object_id)::text
+    || ',"object_type":' || to_json(e.object_type)::text
+    || ',"outcome":' || coalesce(to_json(e.outcome)::text, 'null')
+    || ',"request_id":' || to_json(e.request_id)::text
+    || ',"time":"' || to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+    || '","type":' || to_json(e.event_type)::text
+    || ',"ua":' || coalesce(to_json(e.user_agent_hash)::text, 'null')
+    || ',"v":1}'
+FROM audit_logleaf l LEFT JOIN audit_auditevent e ON e.id = l.event_id
+WHERE l.seq > %s ORDER BY l.seq LIMIT %s
+"""
+
+
+def _leaf_events_postgresql(chunk: int) -> Iterator[tuple[int, bytes, int, bytes | None]]:
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+        last = -1
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(_LEAF_EVENTS_SQL, [last, chunk])
+                rows = cursor.fetchall()
+                if not rows:
+                    return
+                yield rows
+                last = rows[-1][0]
+
+    # Outside a transaction another connection sees the same committed log: the next chunk is
+    # read while this one is hashed (the database works on the other core). Inside one (tests)
+    # it would not see the transaction's rows, so the chunks are read in turn.
+    encode, loads = _ENCODER.encode, json.loads
+    for rows in chunks() if connection.in_atomic_block else _read_ahead(chunks):
+        for seq, stored, event_id, head, data, tail in rows:
+            if data is None:  # never NULL in a stored event: the event is gone
+                yield seq, stored, event_id, None
+            else:
+                yield seq, stored, event_id, (head + encode(loads(data)) + tail).encode()
+
+
+def _read_ahead(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """What ``produce()`` yields, produced one item ahead in a thread of its own (with its own
+    database connection, closed at the end). An exception there is raised here; stopping early
+    stops the thread."""
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def work() -> None:
+        try:
+            for item in produce():
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as error:  # noqa: BLE001 (handed to the reading thread)
+            put(("error", error))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work, name="audit-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
 def public_keys() -> dict[str, bytes]:
     """The keys tree heads may be signed with: the current one and any retired ones
     (``PORTAL_AUDIT_PREVIOUS_PUBLIC_KEYS``), by key id."""
@@ -317,25 +491,28 @@ def verify(*, chunk: int = 20_000, now: datetime | None = None) -> Report:
     frontier = merkle.Frontier()
     expected_seq = 0
     purged_before = purged_up_to()
-    for seq, stored_hash, row in _leaf_rows(chunk):
+    # Once per event, a million times: names bound here, the tree's size counted here.
+    append, leaf_hash, size = frontier.append, merkle.leaf_hash, 0
+    for seq, stored_hash, event_id, event in _leaf_events(chunk):
         if seq != expected_seq:
             report.problems.append(f"leaf {expected_seq} is missing (the next leaf is {seq})")
             expected_seq = seq
-        if len(row) == 1:
+        if event is None:
             if seq >= purged_before:
-                report.problems.append(f"event {row[0]} (leaf {seq}) has been deleted")
+                report.problems.append(f"event {event_id} (leaf {seq}) has been deleted")
             else:
                 report.purged += 1
             computed = stored_hash
         else:
-            computed = merkle.leaf_hash(canonical(row))
+            computed = leaf_hash(event)
             if computed != stored_hash:
-                report.problems.append(f"event {row[0]} (leaf {seq}) has been modified or moved")
-        frontier.append(computed)
+                report.problems.append(f"event {event_id} (leaf {seq}) has been modified or moved")
+        append(computed)
         expected_seq += 1
-        report.events += 1
-        if frontier.size in head_at:
-            _check_head(report, frontier, head_at[frontier.size], keys)
+        size += 1
+        if size in head_at:
+            _check_head(report, frontier, head_at[size], keys)
+    report.events = size
     for size in head_at:
         if size > frontier.size:
             report.problems.append(f"tree head of size {size} has no leaves behind it")
@@ -409,9 +586,10 @@ def export_lines(*, chunk: int = 20_000) -> Iterator[bytes]:
     if 0 in heads:
         yield head_line(0)
     count = 0
-    for seq, stored, row in _leaf_rows(chunk):
-        if len(row) > 1:
-            yield canonical_json({"leaf": seq, "event": canonical_object(row)}) + b"\n"
+    for seq, stored, _event_id, event in _leaf_events(chunk):
+        if event is not None:
+            # canonical_json({"leaf": seq, "event": canonical_object(row)}), from the event's bytes
+            yield b'{"event":%s,"leaf":%d}\n' % (event, seq)
         else:
             # A purged event: its hash, so that the tree can still be rebuilt.
             yield canonical_json({"leaf": seq, "purged": True, "leaf_hash": stored.hex()}) + b"\n"

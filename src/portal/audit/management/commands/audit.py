@@ -81,8 +81,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        looked_back = -float("inf")
         while not stopping:
-            tree.seal_all()
+            look_back = time.monotonic() - looked_back >= tree.LOOK_BACK_EVERY.total_seconds()
+            tree.seal_pending(look_back=look_back)
+            if look_back:
+                looked_back = time.monotonic()
             time.sleep(interval)
 
     def _verify(self) -> None:
