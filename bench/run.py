@@ -264,7 +264,7 @@ def _print_audit(result: dict[str, Any]) -> None:
         f"events each, median of {overhead['rounds']}: {overhead['median_ms_with_audit']} ms "
         f"with the audit write, {overhead['median_ms_without_audit']} ms without: "
         f"+{overhead['overhead_percent']}% (goal at most 10%: {_yes(overhead['meets_goal'])}); "
-        f"{overhead['note']}\n"
+        f"{overhead.get('note', '')}\n"
     )
     seconds = result["seconds"]
     write(
