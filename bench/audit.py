@@ -562,49 +562,12 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
-def _record_without_write(
-    event_type: Any,
-    *,
-    actor: Any,
-    request: Any = None,
-    object_type: str = "",
-    object_id: str | int = "",
-    data: dict[str, Any] | None = None,
-    employer: Any = None,
-) -> Any:
-    """``audit.record`` without the INSERT: the same checks and argument handling, an unsaved
-    event returned."""
-    from django.db import connection  # noqa: PLC0415
+def _record_without_write(event_type: Any, **arguments: Any) -> Any:
+    """``audit.record`` without the INSERT: the same checks and argument handling
+    (``audit.services.event_for``), the unsaved event returned."""
+    from portal.audit import services  # noqa: PLC0415
 
-    from portal.audit import SESSION_LOGIN_KEY, services  # noqa: PLC0415
-    from portal.audit.constants import EventType, outcome_of  # noqa: PLC0415
-    from portal.audit.models import AuditEvent  # noqa: PLC0415
-
-    if not connection.in_atomic_block:
-        raise services.AuditOutsideTransaction(event_type)
-    event_type = EventType(event_type)
-    if employer is not None:
-        employer_ref: str | None = str(employer.public_id)
-    elif object_type == "employer" and object_id:
-        employer_ref = str(object_id)
-    else:
-        employer_ref = None
-    session = getattr(request, "session", None) if request is not None else None
-    login_id = session.get(SESSION_LOGIN_KEY) if session is not None else None
-    return AuditEvent(
-        event_type=event_type,
-        actor_kind=services._actor_kind(event_type, actor, request),
-        actor=actor,
-        object_type=object_type,
-        object_id=str(object_id),
-        data=data or {},
-        request_id=str(getattr(request, "request_id", "")) if request is not None else "",
-        ip_address=services.client_ip(request) if request is not None else None,
-        employer_ref=employer_ref,
-        login_id=int(login_id) if isinstance(login_id, int) else None,
-        outcome=outcome_of(event_type),
-        user_agent_hash=services.user_agent_hash(request) if request is not None else None,
-    )
+    return services.event_for(event_type, **arguments)
 
 
 # --- 3. verify ---------------------------------------------------------------------------------

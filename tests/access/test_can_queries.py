@@ -3,7 +3,7 @@ right answer for the levels, the dates, revocation, ended memberships, roles and
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,8 @@ from portal.access.services import can
 from portal.employers.constants import EmployerState
 from portal.employers.models import Employer
 from portal.identity.models import Person
+from tests.access.world import grant as _grant
+from tests.access.world import membership as _membership
 from tests.factories import PersonFactory
 
 CODES = ("sick_report", "inquiries", "work_aids", "rehab_support")
@@ -23,27 +25,6 @@ CODES = ("sick_report", "inquiries", "work_aids", "rehab_support")
 def _employer(n: int) -> Employer:
     return Employer.objects.create(
         organisation_number=f"55{n:08d}", name=f"Frågebolaget {n} AB", state=EmployerState.ACTIVE
-    )
-
-
-def _membership(employer: Employer, person: Person, role: Role) -> Membership:
-    return Membership.objects.create(employer=employer, person=person, role=role, reason="test")
-
-
-def _grant(
-    membership: Membership,
-    eservice: str = "sick_report",
-    level: Level = Level.SUBMIT,
-    valid_from: date | None = None,
-    valid_until: date | None = None,
-) -> Grant:
-    return Grant.objects.create(
-        membership=membership,
-        eservice=eservice,
-        level=level,
-        valid_from=valid_from or date(2020, 1, 1),
-        valid_until=valid_until,
-        reason="test",
     )
 
 

@@ -25,7 +25,7 @@ from portal.api.schemas import ProblemOut
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, NotFoundError
 from portal.employers.models import Employer
-from portal.eservices import framework, registry
+from portal.eservices import framework, registry, selectors
 from portal.eservices.models import Submission
 from portal.identity.models import Person
 
@@ -100,12 +100,7 @@ def submissions(
 ) -> SubmissionPageOut:
     employer = _employer(request, employer_id, code, Permission.ESERVICE_VIEW)
     limit = max(1, min(limit, MAX_LIMIT))
-    newest: dict[Any, Submission] = {}
-    for submission in Submission.objects.filter(employer=employer, eservice=code).order_by(
-        "case_id", "-version"
-    ):
-        newest.setdefault(submission.case_id, submission)
-    items = sorted(newest.values(), key=lambda s: s.submitted_at, reverse=True)[:limit]
+    items = selectors.newest_versions(employer, code)[:limit]
     audit.record_read(
         EventType.SUBMISSIONS_LISTED,
         request=request,
@@ -127,14 +122,7 @@ def submission(request: HttpRequest, employer_id: UUID, code: str, reference: st
     found = Submission.objects.filter(employer=employer, eservice=code, reference=reference).first()
     if found is None:
         raise NotFoundError(_("Det finns inget sådant referensnummer hos arbetsgivaren."))
-    audit.record_read(
-        EventType.SUBMISSION_VIEWED,
-        request=request,
-        employer=employer,
-        object_type="submission",
-        object_id=str(found.public_id),
-        data={"eservice": code, "reference": found.reference},
-    )
+    selectors.submission_read(request, employer, found)
     return _out(found)
 
 

@@ -26,7 +26,7 @@ from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
 from portal.employers.models import Employer
-from portal.eservices import framework, registry
+from portal.eservices import framework, registry, selectors
 from portal.eservices.models import Submission
 from portal.identity.models import Person
 
@@ -56,23 +56,12 @@ def _url(name: str, employer: Employer, code: str, **kwargs: Any) -> str:
     )
 
 
-def _newest_versions(employer: Employer, code: str) -> list[Submission]:
-    newest: dict[Any, Submission] = {}
-    for submission in (
-        Submission.objects.filter(employer=employer, eservice=code)
-        .order_by("case_id", "-version")
-        .select_related("submitted_by")
-    ):
-        newest.setdefault(submission.case_id, submission)
-    return sorted(newest.values(), key=lambda s: s.submitted_at, reverse=True)
-
-
 @requires(Permission.ESERVICE_VIEW)
 @read_only
 def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
     eservice = _built(code)
     employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
-    submissions = _newest_versions(employer, code) if eservice.handler else []
+    submissions = selectors.newest_versions(employer, code) if eservice.handler else []
     if submissions:
         audit.record_read(
             EventType.SUBMISSIONS_LISTED,
@@ -210,14 +199,7 @@ def submission_page(
     submission = _submission(employer, code, reference)
     versions = list(Submission.objects.filter(case_id=submission.case_id).order_by("version"))
     newest = versions[-1]
-    audit.record_read(
-        EventType.SUBMISSION_VIEWED,
-        request=request,
-        employer=employer,
-        object_type="submission",
-        object_id=str(submission.public_id),
-        data={"eservice": code, "reference": submission.reference},
-    )
+    selectors.submission_read(request, employer, submission)
     open_until = newest.submitted_at + timedelta(days=handler.correction_days)
     return render(
         request,
@@ -269,14 +251,7 @@ def submission_withdraw(
     employer = employer_for(request, public_id, Permission.ESERVICE_SUBMIT, eservice=code)
     submission = _correctable(employer, code, reference, handler)
     if request.method != "POST":
-        audit.record_read(
-            EventType.SUBMISSION_VIEWED,
-            request=request,
-            employer=employer,
-            object_type="submission",
-            object_id=str(submission.public_id),
-            data={"eservice": code, "reference": submission.reference},
-        )
+        selectors.submission_read(request, employer, submission)
         return render(
             request,
             "eservices/withdraw.html",
@@ -334,14 +309,7 @@ def submission_pdf(
     handler = _handler(eservice)
     employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
     submission = _submission(employer, code, reference)
-    audit.record_read(
-        EventType.SUBMISSION_VIEWED,
-        request=request,
-        employer=employer,
-        object_type="submission",
-        object_id=str(submission.public_id),
-        data={"eservice": code, "reference": submission.reference, "format": "pdf"},
-    )
+    selectors.submission_read(request, employer, submission, format="pdf")
     content = receipt_pdf(
         submission=submission,
         eservice_name=str(eservice.name),
