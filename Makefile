@@ -54,6 +54,8 @@ demo-data: migrate ## Load the fictional demo data (idempotent)
 run: demo-data ## Serve the portal on http://$(HOST):$(PORT)/ with the task worker, the audit sequencer and the BankID simulator
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	export PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console}; \
+	rm -rf var/prometheus && mkdir -p var/prometheus; \
+	export PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/prometheus"; \
 	$(BIN)/portal db_worker --no-startup-delay & \
 	$(BIN)/portal audit seal --follow & \
 	$(BIN)/portal bankid-simulator & \

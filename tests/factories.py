@@ -7,8 +7,8 @@ from portal.identity.models import Person
 
 
 def _personal_number(n: int) -> str:
-    # Fictional, valid numbers: born 1 January 1980 + n days' worth of serials.
-    base = f"800101{n % 1000:03d}"
+    # Fictional, valid numbers born 1 February 1980, a day no fixed number in the tests uses.
+    base = f"800201{n % 1000:03d}"
     return f"19{base}{luhn.calc_check_digit(base)}"
 
 

@@ -12,6 +12,7 @@ VIEW_MODULES = [
     SRC / "access" / "review_views.py",
     SRC / "eservices" / "views.py",
     SRC / "api" / "access.py",
+    SRC / "notices" / "subscription_views.py",
 ]
 SCOPED = re.compile(
     r"\b(Membership|Grant|AccessReview|ReviewDecision|AccessImport|Employer)\.objects\b"

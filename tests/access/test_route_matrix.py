@@ -52,6 +52,15 @@ ALLOWED: dict[str, set[str]] = {
     "backoffice:enrolment:register": {"staff:case_worker"},
     "backoffice:enrolment:approve": {"staff:case_worker"},
     "backoffice:terms:publish": {"staff:terms_editor"},
+    "backoffice:announcement:publish": {"staff:terms_editor"},
+    "backoffice:inquiry:create": {"staff:case_worker"},
+    "backoffice:home:view": {f"staff:{role}" for role in STAFF},
+    "backoffice:staff:manage": {"staff:staff_administrator"},
+    "backoffice:person:view": {"staff:case_worker", "staff:partner_support", "staff:auditor"},
+    "backoffice:confirmation:resend": {"staff:case_worker", "staff:partner_support"},
+    "backoffice:availability:manage": {"staff:operations"},
+    "backoffice:queue:view": {"staff:case_worker", "staff:auditor"},
+    "backoffice:queue:oversee": {"staff:auditor"},
 }
 #: The API's operations: reading access is ACCESS_VIEW, everything else ACCESS_MANAGE; both are
 #: the administrator's alone.
@@ -89,6 +98,8 @@ EMPLOYER_ROUTE_NAMES = {
     "backoffice:employer",
     "backoffice:terminate",
     "backoffice:register-deregistration",
+    "backoffice:inquiry-new",
+    "notices:subscription",
 }
 
 
@@ -111,6 +122,7 @@ def _path(route: str, name: str, world: World) -> str:
         "grant_id": str(world.grant.public_id),
         "import_id": str(uuid.uuid4()),
         "reference": "SJK-XXXX-XXXX",
+        "attachment_id": str(uuid.uuid4()),
         "code": "sick_report",
         "role": "user",
         "version": "1",

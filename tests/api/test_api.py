@@ -15,7 +15,7 @@ def test_the_openapi_document_describes_the_api(client: Client) -> None:
     assert "get" in document["paths"]["/api/v1/status"]
 
 
-def test_status_lists_every_eservice_and_the_planned_outages(client: Client) -> None:
+def test_status_lists_every_eservice_and_the_planned_outages(client: Client, db: None) -> None:
     response = client.get("/api/v1/status")
     assert response.status_code == 200
     body = response.json()
@@ -24,7 +24,7 @@ def test_status_lists_every_eservice_and_the_planned_outages(client: Client) -> 
     assert {entry["status"] for entry in body["eservices"]} == {"open"}
 
 
-def test_status_is_public_and_needs_no_session(client: Client) -> None:
+def test_status_is_public_and_needs_no_session(client: Client, db: None) -> None:
     response = client.get("/api/v1/status")
     assert response.status_code == 200
     assert "sessionid" not in response.cookies

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.server import portal_env, portal_server
+from portal.identity.bankid.pki import TestPki
+from portal.identity.bankid.simulator import start_simulator
+from portal.identity.demo import DEMO_PEOPLE
+from tests.support.server import portal_env, portal_server, run_portal
 
 # Playwright's synchronous API keeps an event loop running in this thread for the whole session;
 # Django would then refuse database access in later tests of the same process as "async". The
@@ -17,6 +21,28 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@contextmanager
+def demo_portal(
+    pki: TestPki, tmp_path: Path, *, staff: tuple[tuple[str, str], ...] = ()
+) -> Iterator[dict[str, Any]]:
+    """The demo portal with the BankID simulator (its URL and the simulator), and the staff roles
+    given as (personal number, role)."""
+    with start_simulator(pki=pki, people=DEMO_PEOPLE) as simulator:
+        env = portal_env(
+            tmp_path,
+            BANKID_API_URL=simulator.api_url,
+            BANKID_CLIENT_CERT=str(pki.client_cert),
+            BANKID_CLIENT_KEY=str(pki.client_key),
+            BANKID_CA_CERT=str(pki.ca_cert),
+            BANKID_SIMULATOR_APP_URL=simulator.app_url,
+        )
+        with portal_server(env, demo_data=True) as base_url:
+            for number, role in staff:
+                done = run_portal(["staff_grant", number, role], env)
+                assert done.returncode == 0, done.stderr
+            yield {"url": base_url, "simulator": simulator}
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.identity.bankid.pki import TestPki
-from portal.identity.bankid.simulator import start_simulator
-from portal.identity.demo import DEMO_PEOPLE
-from tests.e2e.conftest import axe_violations
-from tests.support.server import portal_env, portal_server
+from tests.e2e.conftest import axe_violations, demo_portal
 
 pytestmark = pytest.mark.e2e
 
@@ -22,18 +19,8 @@ pytestmark = pytest.mark.e2e
 def portal_with_bankid(
     bankid_pki: TestPki, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    with start_simulator(pki=bankid_pki, people=DEMO_PEOPLE) as simulator:
-        tmp_path = Path(tmp_path_factory.mktemp("e2e-login"))
-        env = portal_env(
-            tmp_path,
-            BANKID_API_URL=simulator.api_url,
-            BANKID_CLIENT_CERT=str(bankid_pki.client_cert),
-            BANKID_CLIENT_KEY=str(bankid_pki.client_key),
-            BANKID_CA_CERT=str(bankid_pki.ca_cert),
-            BANKID_SIMULATOR_APP_URL=simulator.app_url,
-        )
-        with portal_server(env, demo_data=True) as base_url:
-            yield {"url": base_url, "simulator": simulator}
+    with demo_portal(bankid_pki, Path(tmp_path_factory.mktemp("e2e-login")), staff=()) as portal:
+        yield portal
 
 
 def test_a_demo_person_logs_in_on_this_device(

@@ -181,7 +181,7 @@ def test_a_correction_and_a_withdrawal_are_new_versions(world: World) -> None:
     # The old version can no longer be corrected; the newest can be withdrawn.
     assert client.post(_url(world, "correct", reference=original.reference)).status_code == 400
     confirm = client.get(_url(world, "withdraw", reference=correction.reference))
-    assert "Återkalla anmälan" in confirm.content.decode()
+    assert ">Återkalla</button>" in confirm.content.decode()
     withdrawn = client.post(
         _url(world, "withdraw", reference=correction.reference), {"token": confirm.context["token"]}
     )

@@ -22,7 +22,7 @@ def _csp(response: Any) -> dict[str, str]:
     return directives
 
 
-def test_the_content_security_policy_allows_no_inline_script(client: Client) -> None:
+def test_the_content_security_policy_allows_no_inline_script(client: Client, db: Any) -> None:
     csp = _csp(client.get("/"))
     assert csp["script-src"] == "'self'"
     assert csp["style-src"] == "'self'"
@@ -34,7 +34,7 @@ def test_the_content_security_policy_allows_no_inline_script(client: Client) -> 
     assert "unsafe-eval" not in str(csp)
 
 
-def test_the_baseline_headers_are_on_every_page(client: Client) -> None:
+def test_the_baseline_headers_are_on_every_page(client: Client, db: Any) -> None:
     for path in ("/", "/hjalp/", "/finns-inte/", "/api/v1/status"):
         response = client.get(path)
         assert response["X-Content-Type-Options"] == "nosniff", path
@@ -44,7 +44,7 @@ def test_the_baseline_headers_are_on_every_page(client: Client) -> None:
         assert len(response["X-Request-ID"]) == 32, path
 
 
-def test_a_well_formed_request_id_from_the_proxy_is_kept(client: Client) -> None:
+def test_a_well_formed_request_id_from_the_proxy_is_kept(client: Client, db: Any) -> None:
     response = client.get("/", headers={"x-request-id": "lb-0123456789abcdef"})
     assert response["X-Request-ID"] == "lb-0123456789abcdef"
     response = client.get("/", headers={"x-request-id": "<script>"})

@@ -25,6 +25,21 @@ class Permission(StrEnum):
     BACKOFFICE_ENROLMENT_REGISTER = "backoffice:enrolment:register"
     BACKOFFICE_ENROLMENT_APPROVE = "backoffice:enrolment:approve"
     BACKOFFICE_TERMS_PUBLISH = "backoffice:terms:publish"
+    BACKOFFICE_ANNOUNCEMENT_PUBLISH = "backoffice:announcement:publish"
+    BACKOFFICE_INQUIRY_CREATE = "backoffice:inquiry:create"
+    # The back-office start page: every staff member (it lists what their roles allow)
+    BACKOFFICE_HOME = "backoffice:home:view"
+    # Staff administration: granting and revoking staff roles
+    BACKOFFICE_STAFF_MANAGE = "backoffice:staff:manage"
+    # Support (R11): looking a person up, and sending a confirmation again
+    BACKOFFICE_PERSON_VIEW = "backoffice:person:view"
+    BACKOFFICE_CONFIRMATION_RESEND = "backoffice:confirmation:resend"
+    # Planned outages and incidents (R15)
+    BACKOFFICE_AVAILABILITY_MANAGE = "backoffice:availability:manage"
+    # Work queues with due dates (the page; each queue also needs the permission for its kind)
+    BACKOFFICE_QUEUE_VIEW = "backoffice:queue:view"
+    # Every queue, whatever the kinds one may handle (oversight: the auditor)
+    BACKOFFICE_QUEUE_OVERSEE = "backoffice:queue:oversee"
 
 
 #: What an active access administrator of a connected employer may do for it.
@@ -56,10 +71,45 @@ STAFF_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.BACKOFFICE_DEREGISTRATION_REGISTER,
             Permission.BACKOFFICE_ENROLMENT_REGISTER,
             Permission.BACKOFFICE_ENROLMENT_APPROVE,
+            Permission.BACKOFFICE_INQUIRY_CREATE,
+            Permission.BACKOFFICE_PERSON_VIEW,
+            Permission.BACKOFFICE_CONFIRMATION_RESEND,
+            Permission.BACKOFFICE_QUEUE_VIEW,
         }
     ),
-    "partner_support": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),
-    "terms_editor": frozenset({Permission.BACKOFFICE_TERMS_PUBLISH}),
-    "auditor": frozenset({Permission.BACKOFFICE_EMPLOYER_VIEW}),
+    # The partner customer centre looks up and resends confirmations; it never changes access.
+    "partner_support": frozenset(
+        {
+            Permission.BACKOFFICE_EMPLOYER_VIEW,
+            Permission.BACKOFFICE_PERSON_VIEW,
+            Permission.BACKOFFICE_CONFIRMATION_RESEND,
+        }
+    ),
+    "terms_editor": frozenset(
+        {Permission.BACKOFFICE_TERMS_PUBLISH, Permission.BACKOFFICE_ANNOUNCEMENT_PUBLISH}
+    ),
+    "auditor": frozenset(
+        {
+            Permission.BACKOFFICE_EMPLOYER_VIEW,
+            Permission.BACKOFFICE_PERSON_VIEW,
+            Permission.BACKOFFICE_QUEUE_VIEW,
+            Permission.BACKOFFICE_QUEUE_OVERSEE,
+        }
+    ),
+    "staff_administrator": frozenset({Permission.BACKOFFICE_STAFF_MANAGE}),
+    "operations": frozenset({Permission.BACKOFFICE_AVAILABILITY_MANAGE}),
+}
+#: Every staff role reaches the back-office start page.
+STAFF_ROLES = (
+    "case_worker",
+    "partner_support",
+    "terms_editor",
+    "operations",
+    "auditor",
+    "staff_administrator",
+)
+STAFF_PERMISSIONS = {
+    role: STAFF_PERMISSIONS.get(role, frozenset()) | {Permission.BACKOFFICE_HOME}
+    for role in STAFF_ROLES
 }
 STAFF_ONLY = frozenset().union(*STAFF_PERMISSIONS.values())

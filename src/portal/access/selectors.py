@@ -7,6 +7,7 @@ is not one of the employer's people gets an audited 403 whatever the address the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -342,3 +343,47 @@ def eservices_for(person: Person, employer: Employer) -> list[UsableEService]:
         if eservice is not None:
             usable.append(UsableEService(code, eservice.name, eservice.description, level))
     return sorted(usable, key=lambda e: str(e.name))
+
+
+# --- for the availability notices (portal.notices) --------------------------------------------
+
+
+def employers_using(codes: Sequence[str]) -> QuerySet[Employer]:
+    """The employers that use any of the e-services ``codes`` today: at least one of their open
+    user memberships has a grant in force for it."""
+    grants = Grant.objects.in_force().filter(
+        eservice__in=list(codes), membership__role=Role.USER, membership__ended_at__isnull=True
+    )
+    return Employer.objects.filter(pk__in=grants.values("membership__employer_id"))
+
+
+def eservice_codes_used(employer: Employer) -> list[str]:
+    """The codes of the e-services ``employer`` uses today (see ``employers_using``)."""
+    codes = (
+        Grant.objects.in_force()
+        .filter(membership__employer=employer, membership__role=Role.USER)
+        .filter(membership__ended_at__isnull=True)
+        .values_list("eservice", flat=True)
+        .distinct()
+    )
+    return sorted(set(codes))
+
+
+def administrator_addresses(employers: Iterable[Employer | int]) -> dict[tuple[int, int], str]:
+    """Where the active access administrators of ``employers`` are written to about the
+    employer, by (employer id, person id): the address given for their administrator membership,
+    or the person's own (``Membership.contact_email``, as for the other administrators' notices).
+    Administrators without an address are left out. Whether the person may still act as
+    administrator is for ``access.can`` to say; this only finds the address."""
+    ids = [employer if isinstance(employer, int) else employer.pk for employer in employers]
+    memberships = (
+        Membership.objects.active()
+        .filter(employer_id__in=ids, role=Role.ADMINISTRATOR)
+        .select_related("person")
+        .order_by("pk")
+    )
+    return {
+        (membership.employer_id, membership.person_id): membership.contact_email
+        for membership in memberships
+        if membership.contact_email
+    }

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Body, Router, Schema, Status
+from ninja import Body, File, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from portal import audit
@@ -25,7 +25,7 @@ from portal.api.schemas import ProblemOut
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, NotFoundError
 from portal.employers.models import Employer
-from portal.eservices import framework, registry, selectors
+from portal.eservices import attachments, framework, registry, selectors
 from portal.eservices.models import Submission
 from portal.identity.models import Person
 
@@ -139,7 +139,8 @@ def submission(request: HttpRequest, employer_id: UUID, code: str, reference: st
     summary="Submit in an e-service",
     description=(
         "The body holds the e-service's form fields (strings; booleans for check boxes; dates "
-        "YYYY-MM-DD). The Idempotency-Key header is required: a retry with the same key returns "
+        "YYYY-MM-DD) and, for an e-service that takes attachments, `attachments`: a list of "
+        "ids from the attachments upload. The Idempotency-Key header is required: a retry with the same key returns "
         "the submission already received (200, header Idempotent-Replayed: true), never a "
         "second one. 422 for unknown fields, wrong types, invalid values and the e-service's "
         "rules, with a message per field. Needs a submit grant for the e-service."
@@ -176,6 +177,11 @@ def submit(
         )
     form_fields = handler.form_class.base_fields
     errors: dict[str, str] = {}
+    files = (
+        _attachments(handler, _actor(request), employer, code, fields.pop("attachments"))
+        if "attachments" in fields
+        else None
+    )
     for name, value in fields.items():
         if name not in form_fields:
             errors[name] = _("Okänt fält.")
@@ -203,7 +209,10 @@ def submit(
             handler=handler,
             employer=employer,
             actor=_actor(request),
-            content=handler.content(form.cleaned_data),
+            content={
+                **handler.content(form.cleaned_data),
+                **({"attachments": files} if files is not None else {}),
+            },
             idempotency_key=f"api:{key}",
             request=request,
         )
@@ -217,3 +226,106 @@ def submit(
     if not created:
         response["Idempotent-Replayed"] = "true"
     return Status(201 if created else 200, _out(received))
+
+
+class AttachmentOut(Schema):
+    id: UUID = Field(description="Name it in a submission's `attachments` list.")
+    name: str
+    type: str = Field(description="application/pdf, image/jpeg or image/png, read from the content")
+    size: int
+    sha256: str
+
+
+@router.post(
+    "/employers/{employer_id}/eservices/{code}/attachments",
+    response={
+        201: AttachmentOut,
+        401: ProblemOut,
+        403: ProblemOut,
+        404: ProblemOut,
+        422: ProblemOut,
+    },
+    summary="Upload an attachment for a coming submission",
+    description=(
+        "multipart/form-data with one part `file`: a PDF, JPEG or PNG (judged by its content, not "
+        "its name), at most PORTAL_ATTACHMENT_MAX_BYTES. Then name its id in the submission's "
+        "`attachments` list. An attachment never sent is removed after PORTAL_DRAFT_DAYS days. "
+        "Only for e-services that take attachments; needs a submit grant."
+    ),
+    operation_id="eservice_attachment_upload",
+    url_name="eservice_attachment_upload",
+)
+def attachment_upload(
+    request: HttpRequest,
+    employer_id: UUID,
+    code: str,
+    file: UploadedFile | None = File(None),  # type: ignore[type-arg]  # noqa: B008
+) -> Status[AttachmentOut]:
+    handler = _handler(code)
+    # Who may upload is decided before anything about the request is looked at.
+    employer = _employer(request, employer_id, code, Permission.ESERVICE_SUBMIT)
+    if not handler.attachments:
+        raise InvalidSubmission(
+            _("E-tjänsten tar inte emot bilagor."),
+            extra={"errors": {"file": _("E-tjänsten tar inte emot bilagor.")}},
+        )
+    oversized = getattr(request, "oversized_uploads", [])
+    if oversized:
+        message = attachments.too_large_message(attachments.clean_name(oversized[0]))
+        raise InvalidSubmission(message, extra={"errors": {"file": message}})
+    if file is None:
+        message = _("Skicka filen som delen file i multipart/form-data.")
+        raise InvalidSubmission(message, extra={"errors": {"file": message}})
+    try:
+        stored = attachments.attachment_store(
+            person=_actor(request),
+            employer=employer,
+            eservice=code,
+            draft=None,
+            upload=file,
+            request=request,
+        )
+    except attachments.AttachmentRefused as refused:
+        raise InvalidSubmission(
+            refused.message, extra={"errors": {"file": refused.message}}
+        ) from None
+    return Status(201, AttachmentOut(**stored.describe()))
+
+
+def _attachments(
+    handler: framework.Handler, actor: Person, employer: Employer, code: str, value: Any
+) -> list[dict[str, Any]]:
+    """The submission's ``attachments``: ids of the sender's own unsent uploads."""
+    if not handler.attachments:
+        raise InvalidSubmission(
+            _("Uppgifterna kan inte tas emot."),
+            extra={"errors": {"attachments": _("E-tjänsten tar inte emot bilagor.")}},
+        )
+    ids: list[UUID] = []
+    try:
+        if not isinstance(value, list):
+            raise TypeError
+        ids = [UUID(str(item)) for item in value]
+    except (TypeError, ValueError):
+        ids = []
+        value = None
+    found = {
+        attachment.public_id: attachment
+        for attachment in attachments.unsent_attachments(
+            person=actor, employer=employer, eservice=code, public_ids=ids
+        )
+    }
+    if value is None or len(ids) > attachments.MAX_ATTACHMENTS or len(found) != len(set(ids)):
+        raise InvalidSubmission(
+            _("Uppgifterna kan inte tas emot."),
+            extra={
+                "errors": {
+                    "attachments": _(
+                        "Ska vara en lista med id:n för bilagor du har laddat upp och inte "
+                        "skickat (högst %(count)d)."
+                    )
+                    % {"count": attachments.MAX_ATTACHMENTS}
+                }
+            },
+        )
+    return [found[public_id].describe() for public_id in dict.fromkeys(ids)]

@@ -18,8 +18,15 @@ from ninja.security import SessionAuth
 from portal.api.access import router as access_router
 from portal.api.audit import router as audit_router
 from portal.api.eservices import router as eservices_router
+from portal.api.inquiries import router as inquiries_router
 from portal.api.intake import router as intake_router
-from portal.api.schemas import EServiceStatusOut, PlannedOutageOut, ProblemOut, StatusOut
+from portal.api.schemas import (
+    EServiceStatusOut,
+    IncidentOut,
+    PlannedOutageOut,
+    ProblemOut,
+    StatusOut,
+)
 from portal.common.errors import (
     PROBLEM_CONTENT_TYPE,
     ApplicationError,
@@ -27,7 +34,7 @@ from portal.common.errors import (
     problem_for_status,
     problem_response,
 )
-from portal.notices.selectors import service_status
+from portal.notices.selectors import IncidentNotice, service_status
 
 #: Problems the framework itself answers with, before or around an operation's own code.
 _FRAMEWORK_PROBLEMS: dict[int, str] = {
@@ -130,7 +137,12 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     "/status",
     response={200: StatusOut, 503: ProblemOut},
     summary="Service status",
-    description="Each e-service's status (open, closed, maintenance) and the planned outages. Public.",
+    description=(
+        "Each e-service's status now (open, closed, maintenance), the planned outages in progress "
+        "or to come, open incidents and those closed in the last 14 days. Public. The planned "
+        "outages are also published as iCalendar (/driftstatus/avbrott.ics) and, with the "
+        "incidents, as Atom (/driftstatus/flode.atom)."
+    ),
     tags=["status"],
     auth=None,
 )
@@ -138,18 +150,47 @@ def status(request: HttpRequest) -> StatusOut:
     current = service_status()
     return StatusOut(
         eservices=[
-            EServiceStatusOut(code=e.code, name=str(e.name), status=str(e.status))
-            for e in current.eservices
+            EServiceStatusOut(
+                code=state.code,
+                name=state.name,
+                status=str(state.status),
+                disruption=state.disruption,
+                until=state.until,
+            )
+            for state in current.states
         ],
         planned_outages=[
             PlannedOutageOut(
+                id=o.public_id,
                 starts_at=o.starts_at,
                 ends_at=o.ends_at,
                 title=o.title,
+                title_sv=o.title_sv,
+                title_en=o.title_en or None,
+                description=o.description,
                 eservice_codes=list(o.eservice_codes),
+                all_eservices=o.all_eservices,
+                in_progress=o.in_progress,
             )
             for o in current.planned_outages
         ],
+        incidents=[_incident_out(i) for i in current.incidents],
+        recent_incidents=[_incident_out(i) for i in current.recent_incidents],
+    )
+
+
+def _incident_out(incident: IncidentNotice) -> IncidentOut:
+    return IncidentOut(
+        id=incident.public_id,
+        title=incident.title,
+        title_sv=incident.title_sv,
+        title_en=incident.title_en or None,
+        description=incident.description,
+        eservice_codes=list(incident.eservice_codes),
+        all_eservices=incident.all_eservices,
+        started_at=incident.started_at,
+        closed_at=incident.closed_at,
+        closes_eservices=incident.closes_eservices,
     )
 
 
@@ -157,3 +198,4 @@ api.add_router("", access_router)
 api.add_router("", audit_router)
 api.add_router("", eservices_router)
 api.add_router("", intake_router)
+api.add_router("", inquiries_router)

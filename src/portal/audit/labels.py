@@ -71,6 +71,17 @@ EVENT_LABELS: dict[EventType, Promise] = {
     EventType.INTAKE_CLIENT_CREATED: _("Ett mottagande system fick behörighet till inflödet"),
     EventType.INTAKE_READ: _("Inskickade uppgifter hämtades till handläggning"),
     EventType.INTAKE_ACKNOWLEDGED: _("Handläggningen bekräftade mottagna uppgifter"),
+    EventType.INQUIRY_CREATED: _("Myndigheten skickade en förfrågan"),
+    EventType.INQUIRY_ANSWERED: _("En förfrågan besvarades"),
+    EventType.INQUIRY_REMINDED: _("Påminnelse om en förfrågan skickades"),
+    EventType.INQUIRY_VIEWED: _("En förfrågan visades"),
+    EventType.INQUIRIES_LISTED: _("Listan över förfrågningar visades"),
+    EventType.REGISTER_EXTRACT_MADE: _("Ett registerutdrag togs fram"),
+    EventType.RETENTION_PURGED: _("Uppgifter togs bort när lagringstiden gick ut"),
+    EventType.ATTACHMENT_UPLOADED: _("En bilaga laddades upp"),
+    EventType.ATTACHMENT_REFUSE: _("En fil togs inte emot som bilaga"),
+    EventType.ATTACHMENT_REMOVED: _("En bilaga togs bort från ett utkast"),
+    EventType.ATTACHMENT_VIEWED: _("En bilaga öppnades"),
     # reads of personal data
     EventType.EMPLOYER_VIEWED: _("Arbetsgivarens sida visades"),
     EventType.ACCESS_PEOPLE_VIEWED: _("Listan över behörigheter visades"),
@@ -82,7 +93,26 @@ EVENT_LABELS: dict[EventType, Promise] = {
     EventType.BACKOFFICE_DEREGISTRATION_VIEWED: _("Myndigheten visade ett avregistreringsbrev"),
     # the agency's staff
     EventType.STAFF_ROLE_GRANTED: _("Roll för myndighetens personal gavs"),
+    EventType.STAFF_ROLE_REVOKED: _("Roll för myndighetens personal togs bort"),
+    EventType.BACKOFFICE_STAFF_VIEWED: _("Listan över myndighetens personal visades"),
+    EventType.BACKOFFICE_PERSON_VIEWED: _("Myndighetens personal visade en persons uppgifter"),
+    EventType.BACKOFFICE_QUEUES_VIEWED: _("Myndighetens personal visade arbetsköerna"),
+    EventType.CONFIRMATION_RESENT: _("Myndighetens personal skickade en bekräftelse igen"),
     EventType.BACKOFFICE_LOOKUP: _("Myndighetens personal öppnade arbetsgivarens uppgifter"),
+    EventType.ANNOUNCEMENT_PUBLISHED: _("Ett meddelande publicerades"),
+    EventType.ANNOUNCEMENT_REVISED: _("Ett meddelande ändrades (ny version)"),
+    EventType.ANNOUNCEMENT_WITHDRAWN: _("Ett meddelande återkallades"),
+    EventType.OUTAGE_PLANNED: _("Ett planerat avbrott lades in"),
+    EventType.OUTAGE_CANCELLED: _("Ett planerat avbrott ställdes in"),
+    EventType.INCIDENT_DECLARED: _("En driftstörning meddelades"),
+    EventType.INCIDENT_CLOSED: _("En driftstörning avslutades"),
+    # notices
+    EventType.NOTICE_SUBSCRIBED: _(
+        "En behörighetsadministratör började prenumerera på driftmeddelanden"
+    ),
+    EventType.NOTICE_UNSUBSCRIBED: _(
+        "En behörighetsadministratör slutade prenumerera på driftmeddelanden"
+    ),
     # system
     EventType.SYSTEM_DEMO_DATA_LOADED: _("Demodata lästes in"),
     EventType.AUDIT_PURGED: _("Gamla händelser gallrades ur loggen"),
@@ -97,6 +127,7 @@ SCOPE_LABELS: dict[str, Promise] = {
     "terms": _("Villkor"),
     "access": _("Behörigheter"),
     "backoffice": _("Myndighetens handläggning"),
+    "notices": _("Driftmeddelanden"),
     "system": _("Portalen"),
     "audit": _("Aktivitet"),
 }

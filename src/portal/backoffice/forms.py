@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.employers.register import InvalidEmployerId, normalise_employer_id
-from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
+from portal.identity.numbers import (
+    InvalidPersonalNumber,
+    mask_personal_number,
+    normalise_personal_number,
+)
 
 
 class EmployerIdField(forms.CharField):
@@ -74,3 +79,39 @@ class ReceivedOnField(IsoDateField):
 
 def case_number_field() -> forms.CharField:
     return forms.CharField(label=gettext_lazy("Ärendenummer"), max_length=64)
+
+
+#: Something written like a personal identity number: six or eight digits, a separator or none,
+#: four digits.
+_NUMBER_LIKE = re.compile(r"(?<!\d)(?:\d{6}|\d{8})[-+ ]?\d{4}(?!\d)")
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every valid personal identity number in it masked, for the audit log."""
+
+    def masked(match: re.Match[str]) -> str:
+        try:
+            return mask_personal_number(normalise_personal_number(match.group(0)))
+        except InvalidPersonalNumber:
+            return match.group(0)
+
+    return _NUMBER_LIKE.sub(masked, text)
+
+
+class LookupReasonForm(forms.Form):
+    """A look-up of personal data: it needs the reason (a case number, a call from a customer),
+    which goes into the audit log with any personal identity number in it masked."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Skäl för sökningen"),
+        max_length=200,
+        help_text=gettext_lazy(
+            "Till exempel ärendenummer eller samtal från kund. Sökningen loggas."
+        ),
+        error_messages={
+            "required": gettext_lazy("Ange skälet till sökningen, till exempel ett ärendenummer.")
+        },
+    )
+
+    def clean_reason(self) -> str:
+        return mask_numbers(str(self.cleaned_data["reason"]))

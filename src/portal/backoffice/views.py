@@ -13,15 +13,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import audit
 from portal.access.constants import Permission
-from portal.access.services import require
+from portal.access.services import can, require
 from portal.audit.constants import EventType
 from portal.backoffice.forms import (
     EmployerIdField,
     IsoDateField,
+    LookupReasonForm,
     PersonalNumberField,
     ReceivedOnField,
     case_number_field,
+    mask_numbers,
 )
+from portal.backoffice.support_views import employer_support
 from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
 from portal.employers.deregistration import deregistration_register_written, deregistration_release
@@ -34,15 +37,9 @@ from portal.terms.models import TermsVersion
 from portal.terms.services import earliest_effective_date, terms_publish
 
 
-class LookupForm(forms.Form):
+class LookupForm(LookupReasonForm):
+    field_order = ("organisation_number", "reason")
     organisation_number = EmployerIdField()
-    reason = forms.CharField(
-        label=gettext_lazy("Skäl för sökningen"),
-        max_length=200,
-        help_text=gettext_lazy(
-            "Till exempel ärendenummer eller samtal från kund. Sökningen loggas."
-        ),
-    )
 
 
 class TerminationForm(forms.Form):
@@ -75,7 +72,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 object_type="employer",
                 object_id=str(employer.public_id)
                 if employer
-                else form.cleaned_data["organisation_number"],
+                else mask_numbers(form.cleaned_data["organisation_number"]),
                 data={"reason": form.cleaned_data["reason"], "found": employer is not None},
             )
         if employer is not None:
@@ -111,6 +108,10 @@ def employer(request: HttpRequest, public_id: str) -> HttpResponse:
             "termination_date": termination_date(),
             "may_terminate": found.state == "active",
             "staff": person,
+            "inquiries": found.inquiries.select_related("answer").order_by("-created_at")[:20],
+            "may_create_inquiry": found.is_connected
+            and can(person, Permission.BACKOFFICE_INQUIRY_CREATE),
+            **employer_support(found, person),
         },
     )
 

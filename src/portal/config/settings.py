@@ -8,6 +8,7 @@ is enabled: a misconfigured production server must fail at start-up, never serve
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import dj_database_url
@@ -150,12 +151,15 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.eservices",
     "portal.notices",
+    "portal.privacy",
+    "portal.announcements",
     "portal.messaging",
     "portal.backoffice",
     "portal.api",
 ]
 
 MIDDLEWARE = [
+    "portal.common.metrics.RequestMetricsMiddleware",
     "portal.common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -169,6 +173,7 @@ MIDDLEWARE = [
     "portal.common.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.common.middleware.NoStoreForPersonMiddleware",
+    "portal.notices.middleware.EServiceClosedMiddleware",
     "portal.common.middleware.ErrorPageMiddleware",
 ]
 
@@ -195,6 +200,8 @@ TEMPLATES = [
                 "portal.terms.context_processors.terms_notices",
                 "portal.employers.context_processors.termination_notices",
                 "portal.employers.context_processors.acting_for",
+                "portal.backoffice.context_processors.staff_member",
+                "portal.notices.context_processors.outage_banner",
             ],
         },
     },
@@ -268,7 +275,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("PORTAL_HSTS_PRELOAD", default=True)
     SECURE_SSL_REDIRECT = env_bool("PORTAL_SSL_REDIRECT", default=True)
     # Load balancers probe health over plain HTTP inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env_bool("PORTAL_TRUST_X_FORWARDED_PROTO", default=False):
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -360,6 +367,9 @@ ENROLMENT_SIGNATURE_DAYS = env_int("PORTAL_ENROLMENT_SIGNATURE_DAYS", 30, minimu
 TERMINATION_NOTICE_MONTHS = env_int("PORTAL_TERMINATION_NOTICE_MONTHS", 3, minimum=0)
 #: How many days ahead a new terms version must be published (R16).
 TERMS_NOTICE_DAYS = env_int("PORTAL_TERMS_NOTICE_DAYS", 30, minimum=0)
+#: Working days (Monday to Friday) within which a paper enrolment or a written de-registration
+#: request is to be handled, counted from the day it was received (the back-office's work queues).
+CASE_DUE_DAYS = env_int("PORTAL_CASE_DUE_DAYS", 5, minimum=1)
 #: The company register: the fictional file shipped with the demo, or the business register's API.
 COMPANY_REGISTER = env_choice(
     "COMPANY_REGISTER", "http" if PRODUCTION else "file", ("file", "http")
@@ -382,6 +392,31 @@ ACCESS_REVIEW_SUSPEND_AFTER_DAYS = env_int("PORTAL_ACCESS_REVIEW_SUSPEND_AFTER_D
 SICK_REPORT_CORRECTION_DAYS = env_int("PORTAL_SICK_REPORT_CORRECTION_DAYS", 30, minimum=0)
 #: Days an untouched draft is kept before it is purged.
 DRAFT_DAYS = env_int("PORTAL_DRAFT_DAYS", 30, minimum=1)
+#: Days after an answer to an inquiry is received during which it can be corrected.
+INQUIRY_CORRECTION_DAYS = env_int("PORTAL_INQUIRY_CORRECTION_DAYS", 14, minimum=0)
+#: Days before an inquiry's due date that its users are reminded of it, if still unanswered.
+INQUIRY_REMIND_DAYS_BEFORE = env_int("PORTAL_INQUIRY_REMIND_DAYS_BEFORE", 3, minimum=1)
+#: Days login records (and the e-ID orders behind them) are kept.
+LOGIN_RETENTION_DAYS = env_int("PORTAL_LOGIN_RETENTION_DAYS", 396, minimum=1)
+#: Days e-ID orders that led to no login or signature are kept.
+EID_ORDER_RETENTION_DAYS = env_int("PORTAL_EID_ORDER_RETENTION_DAYS", 30, minimum=1)
+#: Where uploaded attachments are stored: outside the web root, served only through the portal's
+#: access check.
+UPLOAD_DIR = Path(env_str("PORTAL_UPLOAD_DIR") or VAR_DIR / "uploads")
+#: The largest attachment accepted, in bytes.
+ATTACHMENT_MAX_BYTES = env_int("PORTAL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+#: The workplace-aids grant's cap for computer-based aids, in kronor (other aids: 50 000 kr).
+WORK_AIDS_COMPUTER_CAP = env_int("PORTAL_WORK_AIDS_COMPUTER_CAP", 100_000, minimum=50_000)
+# Uploads are counted as they arrive and a file over the limit is skipped, never stored whole.
+FILE_UPLOAD_HANDLERS = [
+    "portal.eservices.attachments.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# --- Availability (R15) -----------------------------------------------------------------------
+#: Days before a planned outage from which every page shows a banner about it.
+OUTAGE_BANNER_DAYS = env_int("PORTAL_OUTAGE_BANNER_DAYS", 3, minimum=0)
 
 # --- Audit log ---------------------------------------------------------------------------------
 #: The Ed25519 key that signs the audit log's tree heads: the 32-byte private key, base64. Without
@@ -392,6 +427,36 @@ AUDIT_SIGNING_KEY = env_str("PORTAL_AUDIT_SIGNING_KEY")
 AUDIT_PREVIOUS_PUBLIC_KEYS = env_list("PORTAL_AUDIT_PREVIOUS_PUBLIC_KEYS")
 #: How long events are kept; older ones are purged a month at a time (``portal audit purge``).
 AUDIT_RETENTION_YEARS = env_int("PORTAL_AUDIT_RETENTION_YEARS", 5, minimum=1)
+
+# --- Operations metrics (/metrics, docs/operations.md) -------------------------------------------
+#: A bearer token that lets Prometheus read /metrics from any address; empty: no token.
+METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN")
+_MIN_METRICS_TOKEN_LENGTH = 32
+if METRICS_TOKEN and len(METRICS_TOKEN) < _MIN_METRICS_TOKEN_LENGTH:
+    msg = "PORTAL_METRICS_TOKEN must be at least 32 characters"
+    raise ImproperlyConfigured(msg)
+
+
+def _networks(name: str, values: list[str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(value, strict=False) for value in values)
+    except ValueError as error:
+        msg = f"{name} must be a comma-separated list of networks (10.0.0.0/8, ::1/128): {error}"
+        raise ImproperlyConfigured(msg) from None
+
+
+#: Networks from which /metrics may be read without the token (the direct peer's address; a
+#: request that came through a proxy never qualifies). Empty: the token only.
+METRICS_ALLOWED_NETWORKS = _networks(
+    "PORTAL_METRICS_ALLOWED_NETWORKS",
+    env_list("PORTAL_METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"]),
+)
+#: prometheus_client's directory for the request metrics of several web processes (it reads the
+#: variable itself, at import); empty: one process, whose own metrics are served.
+METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if METRICS_MULTIPROC_DIR and not Path(METRICS_MULTIPROC_DIR).is_dir():
+    msg = f"PROMETHEUS_MULTIPROC_DIR is not a directory: {METRICS_MULTIPROC_DIR}"
+    raise ImproperlyConfigured(msg)
 
 # --- The agency running the portal (shown on pages) ---------------------------------------------
 AGENCY_NAME = env_str("PORTAL_AGENCY_NAME", "Demomyndigheten")

@@ -130,7 +130,10 @@ def paper_enrolment_register(
 def paper_enrolment_approve(
     *, enrolment: Enrolment, actor: Person, request: HttpRequest | None = None
 ) -> None:
-    """The second case worker approves: the employer becomes active, as after the e-service."""
+    """The second case worker approves: the employer becomes active, as after the e-service.
+
+    Four eyes: the one who entered the form may not approve it; the attempt is refused (403) and
+    recorded, like any refusal."""
     with transaction.atomic():
         locked = (
             Enrolment.objects.select_for_update()
@@ -142,13 +145,27 @@ def paper_enrolment_approve(
             or locked.state != Enrolment.State.AWAITING_APPROVAL
         ):
             raise ConflictError(_("Anslutningen väntar inte på granskning."))
-        if locked.entered_by_id == actor.pk:
-            raise PermissionDeniedError(
-                _(
-                    "Den som registrerade blanketten kan inte själv godkänna den. En annan handläggare granskar."
-                ),
-                code="four-eyes",
-            )
-        locked.approved_by = actor
-        locked.save(update_fields=["approved_by"])
-        _complete(enrolment=locked, actor=actor, request=request)
+        if locked.entered_by_id != actor.pk:
+            locked.approved_by = actor
+            locked.save(update_fields=["approved_by"])
+            _complete(enrolment=locked, actor=actor, request=request)
+            return
+    with transaction.atomic():
+        audit.record(
+            EventType.ACCESS_DENIED,
+            actor=actor,
+            request=request,
+            object_type="employer",
+            object_id=str(locked.employer.public_id),
+            data={
+                "action": "backoffice:enrolment:approve",
+                "reason": "four-eyes",
+                "enrolment": str(locked.public_id),
+            },
+        )
+    raise PermissionDeniedError(
+        _(
+            "Den som registrerade blanketten kan inte själv godkänna den. En annan handläggare granskar."
+        ),
+        code="four-eyes",
+    )

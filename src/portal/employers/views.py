@@ -15,6 +15,7 @@ from portal.access.models import Membership, Role
 from portal.access.reviews import review_status
 from portal.access.selectors import employer_for, eservices_for
 from portal.access.services import can
+from portal.announcements.selectors import shown_at_employer, shown_to_person
 from portal.audit.constants import EventType
 from portal.common.routes import authenticated, read_only, requires
 from portal.employers import services
@@ -53,7 +54,15 @@ def overview(request: HttpRequest) -> HttpResponse:
         and person.personal_number not in services.signers(enrolment)
     ]
     return render(
-        request, "employers/overview.html", {"memberships": memberships, "waiting": waiting}
+        request,
+        "employers/overview.html",
+        {
+            "memberships": memberships,
+            "waiting": waiting,
+            "announcements": shown_to_person(
+                person, {membership.employer for membership in memberships}
+            ),
+        },
     )
 
 
@@ -224,6 +233,7 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         .order_by("person__surname")
     )
     may_administer = can(person, Permission.ACCESS_VIEW, employer=employer)
+    usable = eservices_for(person, employer)
     return render(
         request,
         "employers/employer.html",
@@ -236,7 +246,8 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "may_deregister": can(person, Permission.EMPLOYER_DEREGISTER, employer=employer),
             "may_administer": may_administer,
             "review": review_status(employer) if may_administer else None,
-            "eservices": eservices_for(person, employer),
+            "eservices": usable,
+            "announcements": shown_at_employer(person, employer, usable=usable),
             "open_deregistration": employer.deregistration_requests.filter(
                 state__in=["received", "held"]
             ).first(),

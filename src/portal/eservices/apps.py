@@ -12,7 +12,12 @@ class EservicesConfig(AppConfig):
         import pkgutil  # noqa: PLC0415
         from importlib import import_module  # noqa: PLC0415
 
+        from django.core import checks  # noqa: PLC0415
+
         from portal import eservices  # noqa: PLC0415
+        from portal.eservices.checks import check_upload_dir  # noqa: PLC0415
+
+        checks.register(check_upload_dir)
 
         for module in pkgutil.iter_modules(eservices.__path__):
             if module.ispkg:

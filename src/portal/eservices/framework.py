@@ -19,11 +19,13 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from portal import audit
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.employers.models import Employer
+from portal.eservices.attachments import attach_to_submission, attachments_purge
 from portal.eservices.models import Draft, IntakeMessage, Submission, new_reference
 from portal.identity.models import Person
 
@@ -51,6 +53,14 @@ class Handler:
     reference_prefix: ClassVar[str] = "ES"
     #: Days after submission during which a correction or withdrawal is accepted (0: never).
     correction_days: ClassVar[int] = 0
+    #: The start page's button for a new submission.
+    start_label: ClassVar[str | Promise] = gettext_lazy("Gör en ny anmälan")
+    #: Whether the form takes attachments (PDF, JPEG, PNG; see ``eservices.attachments``).
+    attachments: ClassVar[bool] = False
+    #: A template shown below the form's fields (for example a live calculation), and a script
+    #: (a static path) that enhances it; the form works without the script.
+    form_include: ClassVar[str] = ""
+    form_script: ClassVar[str] = ""
 
     def content(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         """The stored content: the cleaned form, as JSON (dates as ISO strings)."""
@@ -67,6 +77,10 @@ class Handler:
         """Whom the submission is about (for finding earlier ones); empty by default."""
         return ""
 
+    def form_context(self, form: forms.Form) -> dict[str, Any]:
+        """What ``form_include`` shows, from the form as filled in so far."""
+        return {}
+
     def check(
         self,
         *,
@@ -82,19 +96,43 @@ class Handler:
         """Label and value of each answer, for check-your-answers and the receipt."""
         return [(key, str(value)) for key, value in content.items()]
 
+    # --- for an e-service with pages of its own (the inquiries' inbox) --------------------------
+
+    #: Whether a submission can be withdrawn (a correction is always a new version).
+    withdrawable: ClassVar[bool] = True
+    #: The e-service's start page, and what ``page_context`` adds to it.
+    page_template: ClassVar[str] = "eservices/eservice.html"
+
+    def page_context(
+        self, *, request: HttpRequest, employer: Employer, person: Person
+    ) -> dict[str, Any]:
+        return {}
+
+    def start_url(self, *, employer: Employer, draft: Draft | None) -> str | None:
+        """Where a submission starts, when not at the framework's form (``None``): an e-service
+        whose submissions answer something starts from that thing's page."""
+        return None
+
+    def received(self, submission: Submission, *, request: HttpRequest | None) -> None:
+        """Called in the submission's transaction once it is stored, to keep what the e-service
+        links to it; raising rolls the submission back."""
+
 
 # --- the services ---------------------------------------------------------------------------
 
 
 def draft_save(
     *, person: Person, employer: Employer, eservice: str, data: dict[str, Any],
-    corrects: Submission | None = None,
+    corrects: Submission | None = None, key: str = "",
 ) -> Draft:  # fmt: skip
-    """Save what has been filled in so far (every step, so nothing is lost)."""
+    """Save what has been filled in so far (every step, so nothing is lost). ``key`` says what
+    the draft is for within the e-service ("" for its form; an inquiry's reference for its
+    answer): a person has one draft per key, side by side."""
     draft, _created = Draft.objects.update_or_create(
         person=person,
         employer=employer,
         eservice=eservice,
+        key=key,
         defaults={"data": data, "corrects": corrects},
     )
     return draft
@@ -110,18 +148,25 @@ def drafts_purge(*, now: Any = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.DRAFT_DAYS)
     with transaction.atomic():
         count, _by_model = Draft.objects.filter(updated_at__lt=cutoff).delete()
-        if count:
+        files = attachments_purge(cutoff=cutoff)
+        if count or files:
             audit.record(
                 EventType.DRAFTS_PURGED,
                 actor=None,
                 object_type="drafts",
-                data={"drafts": count, "untouched_since": cutoff.isoformat()},
+                data={
+                    "drafts": count,
+                    "attachments": files,
+                    "untouched_since": cutoff.isoformat(),
+                },
             )
     return count
 
 
-def draft_for(*, person: Person, employer: Employer, eservice: str) -> Draft | None:
-    return Draft.objects.filter(person=person, employer=employer, eservice=eservice).first()
+def draft_for(*, person: Person, employer: Employer, eservice: str, key: str = "") -> Draft | None:
+    return Draft.objects.filter(
+        person=person, employer=employer, eservice=eservice, key=key
+    ).first()
 
 
 class Refused(ApplicationError):
@@ -149,13 +194,16 @@ def submission_create(
     corrects: Submission | None = None,
     kind: Submission.Kind = Submission.Kind.ORIGINAL,
     today: date | None = None,
+    draft_key: str = "",
 ) -> tuple[Submission, bool]:
     """Receive a submission: check the rules, store it immutably with a reference number, record
     the event, and remove the draft. Idempotent: the same person with the same key gets the
     submission already received (and ``False``), never a second one.
 
     ``corrects`` (for a correction or a withdrawal) is the case's newest version; the new one is
-    the next version of the same case.
+    the next version of the same case. ``draft_key`` is the key of the draft sent (see
+    ``draft_save``): that draft and the e-service's plain one ("") are removed, the person's
+    other drafts in the e-service are kept.
     """
     existing = Submission.objects.filter(
         submitted_by=actor, idempotency_key=idempotency_key
@@ -216,7 +264,11 @@ def submission_create(
                     "flags": checked.flags,
                 },
             )
-            Draft.objects.filter(person=actor, employer=employer, eservice=eservice).delete()
+            attach_to_submission(submission=submission, content=content, corrects=corrects)
+            handler.received(submission, request=request)
+            Draft.objects.filter(
+                person=actor, employer=employer, eservice=eservice, key__in={draft_key, ""}
+            ).delete()
             # The agency's systems get it through the intake feed (an outbox in this transaction).
             IntakeMessage.objects.create(submission=submission)
             transaction.on_commit(_publish_intake)

@@ -104,6 +104,9 @@ class Draft(models.Model):
     )
     employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE, related_name="+")
     eservice = models.CharField(max_length=32)
+    # What the draft is for within the e-service ("" for its form; an inquiry's reference for
+    # the answer to that inquiry), so that a person can have several drafts side by side.
+    key = models.CharField(max_length=64, blank=True, default="")
     # The case being corrected, when the draft is a correction.
     corrects = models.ForeignKey(
         Submission, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -117,12 +120,12 @@ class Draft(models.Model):
         verbose_name_plural = _("utkast")
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "employer", "eservice"], name="one_draft_per_eservice"
+                fields=["person", "employer", "eservice", "key"], name="one_draft_per_eservice_key"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.eservice} {self.person_id}"
+        return " ".join(part for part in (self.eservice, self.key, str(self.person_id)) if part)
 
 
 class IntakeClient(models.Model):
@@ -158,3 +161,54 @@ class IntakeMessage(models.Model):
 
     def __str__(self) -> str:
         return f"intake {self.position}"
+
+
+class Attachment(models.Model):
+    """A file attached to a form: uploaded to a draft, then part of the submission it was sent
+    with (and of that case's later versions). The file is stored under ``PORTAL_UPLOAD_DIR``,
+    outside the web root, under a name of its own; its type is read from its content, never from
+    its name. Once part of a submission it is never changed or removed."""
+
+    class ContentType(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        JPEG = "image/jpeg", "JPEG"
+        PNG = "image/png", "PNG"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    employer = models.ForeignKey("employers.Employer", on_delete=models.PROTECT, related_name="+")
+    eservice = models.CharField(max_length=32)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    draft = models.ForeignKey(
+        Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    name = models.CharField(_("filnamn"), max_length=200)
+    content_type = models.CharField(max_length=32, choices=ContentType.choices)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bilaga")
+        verbose_name_plural = _("bilagor")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def describe(self) -> dict[str, Any]:
+        """How a submission's content refers to it."""
+        return {
+            "id": str(self.public_id),
+            "name": self.name,
+            "type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+# The inquiries e-service's own model belongs to this app (its migrations are here).
+from portal.eservices.inquiries.models import Inquiry  # noqa: E402, F401

@@ -61,24 +61,6 @@ def all_eservices() -> list[EService]:
 
 register(
     EService(
-        code="inquiries",
-        name=_("Svara på förfrågningar"),
-        description=_(
-            "Svara på myndighetens frågor om en anställds inkomst eller frånvaro före svarsdagen."
-        ),
-    )
-)
-register(
-    EService(
-        code="work_aids",
-        name=_("Bidrag till arbetshjälpmedel"),
-        description=_(
-            "Ansök om bidrag till hjälpmedel på arbetsplatsen innan hjälpmedlet köps in."
-        ),
-    )
-)
-register(
-    EService(
         code="rehab_support",
         name=_("Arbetsplatsinriktat rehabiliteringsstöd"),
         description=_(

@@ -5,13 +5,15 @@ withdrawal. What differs between e-services is their ``Handler``.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,8 +28,8 @@ from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
 from portal.employers.models import Employer
-from portal.eservices import framework, registry, selectors
-from portal.eservices.models import Submission
+from portal.eservices import attachments, framework, registry, selectors
+from portal.eservices.models import Draft, Submission
 from portal.identity.models import Person
 
 
@@ -71,8 +73,15 @@ def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpRespo
         )
     return render(
         request,
-        "eservices/eservice.html",
+        eservice.handler.page_template if eservice.handler else "eservices/eservice.html",
         {
+            **(
+                eservice.handler.page_context(
+                    request=request, employer=employer, person=_actor(request)
+                )
+                if eservice.handler
+                else {}
+            ),
             "employer": employer,
             "eservice": eservice,
             "submissions": submissions,
@@ -89,34 +98,104 @@ def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpRespo
 @requires(Permission.ESERVICE_SUBMIT)
 @require_http_methods(["GET", "HEAD", "POST"])
 def submission_new(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
-    """The form. Every POST saves a draft, valid or not, so that nothing typed is lost."""
+    """The form. Every POST saves a draft, valid or not, so that nothing typed is lost; files
+    chosen are uploaded with it. "Ladda upp" and "Ta bort" stay on the form."""
     eservice = _built(code)
     handler = _handler(eservice)
     employer = employer_for(request, public_id, Permission.ESERVICE_SUBMIT, eservice=code)
     actor = _actor(request)
     draft = framework.draft_for(person=actor, employer=employer, eservice=code)
+    start = handler.start_url(employer=employer, draft=draft)
+    if start is not None:  # the e-service's submissions start on a page of its own
+        return redirect(start)
+    upload_errors: list[str] = []
     if request.method == "POST":
         form = handler.form_class(request.POST)
         raw = {key: request.POST.get(key, "") for key in form.fields}
         valid = form.is_valid()
         content = handler.content(form.cleaned_data) if valid else {}
-        framework.draft_save(
+        draft = framework.draft_save(
             person=actor,
             employer=employer,
             eservice=code,
             data={"raw": raw, "content": content, "valid": valid},
             corrects=draft.corrects if draft else None,
         )
-        if valid:
+        stay = False
+        if handler.attachments:
+            upload_errors = _receive_files(request, draft)
+            stay = bool(upload_errors or "upload" in request.POST or "remove" in request.POST)
+            for error in upload_errors:
+                form.add_error(None, error)
+        if valid and not stay:
             return redirect(_url("check", employer, code))
     else:
         form = handler.form_class(initial=draft.data.get("raw") if draft else None)
     return render(
         request,
         "eservices/form.html",
-        {"employer": employer, "eservice": eservice, "form": form, "draft": draft},
+        {
+            "employer": employer,
+            "eservice": eservice,
+            "handler": handler,
+            "form": form,
+            "draft": draft,
+            "sent_files": _sent_files(draft),
+            "files": attachments.draft_attachments(draft),
+            "upload_errors": upload_errors,
+            "max_megabytes": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024),
+            "max_files": attachments.MAX_ATTACHMENTS,
+            **handler.form_context(form),
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _receive_files(request: HttpRequest, draft: Draft) -> list[str]:
+    """Store the files chosen and remove the one asked for; the reasons for files refused."""
+    errors = [
+        attachments.too_large_message(attachments.clean_name(name))
+        for name in getattr(request, "oversized_uploads", [])
+    ]
+    removed = request.POST.get("remove", "")
+    if removed:
+        with contextlib.suppress(ValueError):
+            attachments.attachment_remove(
+                person=_actor(request), draft=draft, public_id=UUID(removed), request=request
+            )
+    for upload in request.FILES.getlist("attachments"):
+        try:
+            attachments.attachment_store(
+                person=_actor(request),
+                employer=draft.employer,
+                eservice=draft.eservice,
+                draft=draft,
+                upload=upload,
+                request=request,
+            )
+        except attachments.AttachmentRefused as refused:
+            errors.append(refused.message)
+    return errors
+
+
+def _sent_files(draft: Draft | None) -> list[dict[str, Any]]:
+    """The attachments a correction keeps from the version it corrects."""
+    if draft is None or draft.corrects is None:
+        return []
+    files: list[dict[str, Any]] = draft.corrects.content.get("attachments") or []
+    return files
+
+
+def _with_files(
+    handler: framework.Handler, draft: Draft, content: dict[str, Any]
+) -> dict[str, Any]:
+    if not handler.attachments:
+        return content
+    return {
+        **content,
+        "attachments": _sent_files(draft)
+        + [attachment.describe() for attachment in attachments.draft_attachments(draft)],
+    }
 
 
 @requires(Permission.ESERVICE_SUBMIT)
@@ -136,7 +215,7 @@ def submission_check(request: HttpRequest, public_id: UUID, code: str) -> HttpRe
             return redirect(_url("submission", employer, code, reference=done.reference))
     if draft is None or not draft.data.get("valid"):
         return redirect(_url("new", employer, code))
-    content = draft.data["content"]
+    content = _with_files(handler, draft, draft.data["content"])
     errors: dict[str, str] = {}
     earlier = None
     if request.method == "POST":
@@ -155,6 +234,8 @@ def submission_check(request: HttpRequest, public_id: UUID, code: str) -> HttpRe
         except framework.Refused as refused:
             errors = {k: str(v) for k, v in refused.checked.errors.items()}
             earlier = refused.checked.earlier
+        except attachments.AttachmentRefused as refused:
+            errors = {"attachments": refused.message}
         else:
             return redirect(_url("submission", employer, code, reference=submission.reference))
     form = handler.form_class(initial=content)
@@ -274,7 +355,7 @@ def submission_withdraw(
         corrects=submission,
         kind=Submission.Kind.WITHDRAWAL,
     )
-    messages.success(request, _("Anmälan är återkallad."))
+    messages.success(request, _("Ärendet är återkallat."))
     return redirect(_url("submission", employer, code, reference=withdrawal.reference))
 
 
@@ -301,7 +382,6 @@ def submission_pdf(
     request: HttpRequest, public_id: UUID, code: str, reference: str
 ) -> HttpResponse:
     """The receipt as a PDF, to save or print."""
-    from django.conf import settings  # noqa: PLC0415
 
     from portal.eservices.receipts import receipt_pdf  # noqa: PLC0415
 
@@ -318,4 +398,40 @@ def submission_pdf(
     )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="kvitto-{submission.reference}.pdf"'
+    return response
+
+
+@requires(Permission.ESERVICE_VIEW)
+@read_only
+def attachment_file(
+    request: HttpRequest, public_id: UUID, code: str, attachment_id: UUID
+) -> HttpResponseBase:
+    """An attachment, to those who may see the e-service's submissions (an unsent one only to
+    its uploader). Always a download with the type read when it was received, never rendered
+    in the portal's own origin."""
+    _handler(_built(code))
+    employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
+    attachment = attachments.readable_attachment(
+        person=_actor(request), employer=employer, eservice=code, public_id=attachment_id
+    )
+    if attachment is None:
+        raise Http404
+    try:
+        stream = attachments.stored_path(attachment).open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    audit.record_read(
+        EventType.ATTACHMENT_VIEWED,
+        request=request,
+        employer=employer,
+        object_type="attachment",
+        object_id=str(attachment.public_id),
+        data={"eservice": code, "sha256": attachment.sha256},
+    )
+    response = FileResponse(
+        stream, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from portal.announcements import selectors as announcements
 from portal.common.errors import problem_for_status, problem_response
 from portal.common.routes import public, read_only
 from portal.eservices.registry import all_eservices
@@ -25,7 +26,11 @@ EID_ISSUER_NAMES = {
 @public
 @read_only
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"eservices": all_eservices()})
+    return render(
+        request,
+        "web/home.html",
+        {"eservices": all_eservices(), "announcements": announcements.shown_to_everyone()},
+    )
 
 
 @public

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.backoffice.forms import IsoDateField, PersonalNumberField
+from portal.eservices.fields import contact_name_field, contact_phone_field
 
 #: A new sickness within this many days of the last one continues the earlier sick-pay period.
 RELAPSE_DAYS = 5
@@ -54,19 +55,8 @@ class SickReportForm(forms.Form):
     earlier_last_day = IsoDateField(
         label=gettext_lazy("Den tidigare periodens sista dag"), required=False
     )
-    contact_name = forms.CharField(
-        label=gettext_lazy("Kontaktperson hos arbetsgivaren"),
-        max_length=100,
-        error_messages={"required": gettext_lazy("Skriv namnet på en kontaktperson.")},
-    )
-    contact_phone = forms.RegexField(
-        label=gettext_lazy("Kontaktpersonens telefonnummer"),
-        regex=r"^\+?[0-9 ()-]{6,20}$",
-        error_messages={
-            "required": gettext_lazy("Skriv kontaktpersonens telefonnummer."),
-            "invalid": gettext_lazy("Skriv telefonnumret med siffror, till exempel 060-12 34 56."),
-        },
-    )
+    contact_name = contact_name_field()
+    contact_phone = contact_phone_field()
     late_explanation = forms.CharField(
         label=gettext_lazy("Varför kommer anmälan efter dag 21? (om den gör det)"),
         required=False,

@@ -1,7 +1,8 @@
 """``portal staff_grant <personal number> <role>``: give a staff role from the command line.
 
 For the first staff administrator of a new installation, and for operations; afterwards staff
-administrators grant roles in the back-office. Each grant is audited.
+administrators grant roles in the back-office (``/handlaggning/personal/``). Each grant is
+audited, through the same service as the back-office's.
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from portal import audit
-from portal.audit.constants import EventType
 from portal.backoffice.models import StaffRole
-from portal.identity.models import Person
+from portal.backoffice.services import RoleAlreadyActive, staff_role_grant
 from portal.identity.numbers import (
     InvalidPersonalNumber,
     mask_personal_number,
@@ -34,20 +32,12 @@ class Command(BaseCommand):
             number = normalise_personal_number(options["personal_number"])
         except InvalidPersonalNumber as error:
             raise CommandError(f"not a personal identity number: {error}") from None
-        with transaction.atomic():
-            person, _created = Person.objects.get_or_create(
-                personal_number=number, defaults={"password": "!"}
+        try:
+            staff_role_grant(
+                personal_number=number, role=options["role"], actor=None, via="command"
             )
-            role, created = StaffRole.objects.get_or_create(
-                person=person, role=options["role"], revoked_at__isnull=True
-            )
-            if created:
-                audit.record(
-                    EventType.STAFF_ROLE_GRANTED,
-                    actor=None,
-                    object_type="person",
-                    object_id=str(person.public_id),
-                    data={"role": role.role, "via": "command"},
-                )
-        state = "granted" if created else "already held"
+        except RoleAlreadyActive:
+            state = "already held"
+        else:
+            state = "granted"
         self.stdout.write(f"{mask_personal_number(number)}: {options['role']} {state}.")

@@ -1,8 +1,8 @@
 """``portal load_demo_data``: the fictional people and the demo terms that ``make run`` needs so a
 newcomer can log in and connect a fictional company at once, and one connected fictional employer
 (Demobageriet HB) where Tolvan Tolvansson is access administrator, so the access administration
-and the e-services can be tried without connecting first. Safe to run again: nothing is created
-twice."""
+and the e-services can be tried without connecting first (with two open inquiries from the
+agency). Safe to run again: nothing is created twice."""
 
 from __future__ import annotations
 
@@ -61,7 +61,11 @@ DEMO_EMPLOYER = ("9699012341", "Demobageriet HB", "handelsbolag")
 DEMO_ADMINISTRATOR = "191212121212"  # Tolvan, who is also a user
 DEMO_USERS = {
     "191212121212": [("sick_report", "submit"), ("inquiries", "submit")],
-    "198503152343": [("sick_report", "submit"), ("inquiries", "view")],  # Bertil
+    "198503152343": [  # Bertil
+        ("sick_report", "submit"),
+        ("inquiries", "view"),
+        ("work_aids", "submit"),
+    ],
     "199006223458": [("work_aids", "view")],  # Cecilia, until 30 days from now
 }
 
@@ -139,4 +143,36 @@ def _demo_employer() -> int:
                 reason="Demo",
             )
     review_schedule(employer=employer, actor=None)
+    _demo_inquiries(employer)
     return 1
+
+
+def _demo_inquiries(employer: Any) -> None:
+    """Two open inquiries from the agency to Demobageriet, from a demo case system (the
+    inquiries e-service's inbox)."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from portal.eservices.inquiries.services import inquiry_create  # noqa: PLC0415
+    from portal.eservices.intake import intake_client_create  # noqa: PLC0415
+    from portal.eservices.models import IntakeClient  # noqa: PLC0415
+
+    name = "Demo: myndighetens handläggningssystem"
+    client = IntakeClient.objects.filter(name=name).first() or intake_client_create(name=name)[0]
+    today = timezone.localdate()
+    inquiry_create(
+        employer=employer,
+        kind="income",
+        employee_personal_number="198503152343",  # Bertil
+        due_date=today + timedelta(days=10),
+        question="Vilken lön och sysselsättningsgrad har Bertil i dag?",
+        client=client,
+    )
+    inquiry_create(
+        employer=employer,
+        kind="absence",
+        employee_personal_number="199006223458",  # Cecilia
+        period_from=today - timedelta(days=60),
+        period_to=today - timedelta(days=31),
+        due_date=today + timedelta(days=2),
+        client=client,
+    )

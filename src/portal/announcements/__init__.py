@@ -1,0 +1,1 @@
+"""The agency's announcements and instructions to the employers' people (R5)."""
