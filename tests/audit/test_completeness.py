@@ -189,6 +189,8 @@ READS_WITHOUT_EVENT = {
     "backoffice:incident-new": "a form",
     "backoffice:incident-close": "POST only",
     "notices:subscription": "the administrator's own subscription and address",
+    "backoffice:employer": "asks for a reason first and shows nothing; with one it records the "
+    "read with the reason (tests/backoffice/test_support.py)",
     "privacy:my-data": "explains the register extract; shows no personal data",
     "eservices:attachment": "records (tests/eservices/test_work_aids.py); none in this world",
 }

@@ -236,7 +236,7 @@ def test_the_page_shows_every_queue_to_a_case_worker_and_records_the_read(
     assert "Du registrerade blanketten" in rows[str(paper.public_id)]
     termination = cases["term_later"]
     assert (
-        f'href="/handlaggning/arbetsgivare/{termination.employer.public_id}/"'
+        f'href="/handlaggning/arbetsgivare/{termination.employer.public_id}/?skal='
         in rows[str(termination.public_id)]
     )
     # Accessible tables.
@@ -292,7 +292,7 @@ def test_the_auditor_oversees_every_queue_without_the_approval_page(
     assert all(f'id="ko-{kind}"' in page for kind in QueueKind)
     paper = cases["paper_later"]
     row = _rows(page)[str(paper.public_id)]
-    assert f'href="/handlaggning/arbetsgivare/{paper.employer.public_id}/"' in row
+    assert f'href="/handlaggning/arbetsgivare/{paper.employer.public_id}/?skal=' in row
     assert "/handlaggning/blanketter/" not in row
 
 

@@ -180,7 +180,9 @@ def test_a_sole_trader_not_found_is_not_written_down_in_full(world: World) -> No
 def test_the_employer_page_shows_what_support_needs(world: World) -> None:
     confirmation(world)
     support = client_for(world.people["staff:partner_support"])
-    page = support.get(f"/handlaggning/arbetsgivare/{world.employer.public_id}/").content.decode()
+    page = support.get(
+        f"/handlaggning/arbetsgivare/{world.employer.public_id}/?skal=Ärende 1"
+    ).content.decode()
     admin = world.people["admin"]
     assert "Aktiv" in page or "Ansluten" in page
     assert "Godkänd version av villkoren" in page
@@ -201,8 +203,10 @@ def test_the_employer_page_shows_what_support_needs(world: World) -> None:
 def test_the_recent_events_are_the_last_twenty(world: World) -> None:
     support = client_for(world.people["staff:partner_support"])
     for _ in range(25):
-        support.get(f"/handlaggning/arbetsgivare/{world.employer.public_id}/")
-    page = support.get(f"/handlaggning/arbetsgivare/{world.employer.public_id}/").content.decode()
+        support.get(f"/handlaggning/arbetsgivare/{world.employer.public_id}/?skal=Ärende 1")
+    page = support.get(
+        f"/handlaggning/arbetsgivare/{world.employer.public_id}/?skal=Ärende 1"
+    ).content.decode()
     table = page.split("Senaste händelser", 1)[1]
     assert table.count("<time ") == 20
 
@@ -210,7 +214,9 @@ def test_the_recent_events_are_the_last_twenty(world: World) -> None:
 def test_an_auditor_sees_the_employer_but_cannot_resend(world: World) -> None:
     confirmation(world)
     auditor = client_for(world.people["staff:auditor"])
-    page = auditor.get(f"/handlaggning/arbetsgivare/{world.employer.public_id}/").content.decode()
+    page = auditor.get(
+        f"/handlaggning/arbetsgivare/{world.employer.public_id}/?skal=Ärende 1"
+    ).content.decode()
     assert "Behörighetsadministratörer" in page
     assert "Skicka igen" not in page
 
@@ -348,3 +354,19 @@ def test_others_cannot_send_confirmations_again(world: World, actor: str) -> Non
     )
     assert response.status_code == 403
     assert OutboxMessage.objects.count() == 1
+
+
+def test_an_employer_is_shown_only_with_a_reason(world: World) -> None:
+    support = client_for(world.people["staff:partner_support"])
+    page = f"/handlaggning/arbetsgivare/{world.employer.public_id}/"
+    asked = support.get(page)
+    assert asked.status_code == 200
+    assert "Skäl för att visa arbetsgivaren" in asked.content.decode()
+    assert world.employer.name not in asked.content.decode()
+    assert support.get(page + "?skal=").status_code == 400
+    shown = support.get(page + "?skal=Samtal 19121212-1212 om behörighet")
+    assert world.employer.name in shown.content.decode()
+    event = AuditEvent.objects.filter(event_type=EventType.BACKOFFICE_EMPLOYER_VIEWED).get()
+    assert event.data["reason"] == "Samtal 19121212-**** om behörighet"
+    # The reason holds for the rest of the session (pages that actions return to).
+    assert world.employer.name in support.get(page).content.decode()

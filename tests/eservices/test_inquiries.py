@@ -149,7 +149,10 @@ def test_a_case_worker_asks_and_the_users_with_the_grant_are_told(world: World) 
     assert "19850315" not in body
     assert f"/forfragningar/{inquiry.reference}/" in body
     # The employer's page in the back-office lists it and links to a new one.
-    page = staff.get(reverse("backoffice:employer", kwargs={"public_id": world.employer.public_id}))
+    page = staff.get(
+        reverse("backoffice:employer", kwargs={"public_id": world.employer.public_id}),
+        {"skal": "Ärende 1"},
+    )
     assert inquiry.reference in page.content.decode()
     assert url in page.content.decode()
 

@@ -278,9 +278,11 @@ def _pdf_text(data: bytes) -> str:
     import zlib  # noqa: PLC0415
 
     text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.DOTALL):
+    # Up to "endstream" with whatever line break precedes it: the decompressor stops at the end
+    # of the zlib data itself (a compressed stream may end in a byte that looks like "\r").
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.DOTALL):
         try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
+            text.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
         except zlib.error:
             continue
     return "".join(text)

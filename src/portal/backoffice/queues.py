@@ -45,6 +45,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from portal.access.constants import Permission
@@ -204,9 +205,12 @@ class Viewer:
             may_view_employers=can(person, Permission.BACKOFFICE_EMPLOYER_VIEW),
         )
 
-    def employer_url(self, public_id: uuid.UUID) -> str | None:
+    def employer_url(self, public_id: uuid.UUID, case: str | Promise = "") -> str | None:
+        """The employer's page, with the case as the reason for looking it up."""
         if self.may_view_employers:
-            return reverse("backoffice:employer", kwargs={"public_id": public_id})
+            url = reverse("backoffice:employer", kwargs={"public_id": public_id})
+            reason = _("Arbetskö: %(case)s") % {"case": case}
+            return f"{url}?{urlencode({'skal': str(reason)})}"
         return None
 
 
@@ -235,7 +239,7 @@ def paper_enrolments_queue(viewer: Viewer, *, today: date, limit: int = QUEUE_LI
         url = (
             reverse("backoffice:paper-enrolment", kwargs={"public_id": enrolment.public_id})
             if viewer.may_approve_enrolments
-            else viewer.employer_url(enrolment.employer.public_id)
+            else viewer.employer_url(enrolment.employer.public_id, _("anslutning på blankett"))
         )
         own = enrolment.entered_by_id == viewer.person.pk
         items.append(
@@ -287,7 +291,10 @@ def deregistrations_queue(viewer: Viewer, *, today: date, limit: int = QUEUE_LIM
                 due_on=due,
                 overdue=due < today,
                 due_today=due == today,
-                url=viewer.employer_url(deregistration.employer.public_id),
+                url=viewer.employer_url(
+                    deregistration.employer.public_id,
+                    deregistration.case_number or _("skriftlig avregistrering"),
+                ),
             )
         )
     return _queue(QueueKind.DEREGISTRATIONS, rows, items)
@@ -310,7 +317,7 @@ def terminations_queue(viewer: Viewer, *, today: date, limit: int = QUEUE_LIMIT)
             due_on=termination.effective_on,
             overdue=termination.effective_on < today,
             due_today=termination.effective_on == today,
-            url=viewer.employer_url(termination.employer.public_id),
+            url=viewer.employer_url(termination.employer.public_id, _("uppsägning")),
         )
         for termination in rows
     ]
@@ -334,7 +341,7 @@ def inquiries_queue(viewer: Viewer, *, today: date, limit: int = QUEUE_LIMIT) ->
             due_on=inquiry.due_date,
             overdue=inquiry.due_date < today,
             due_today=inquiry.due_date == today,
-            url=viewer.employer_url(inquiry.employer.public_id),
+            url=viewer.employer_url(inquiry.employer.public_id, inquiry.reference),
         )
         for inquiry in rows
     ]

@@ -75,7 +75,15 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
             data={"reason": form.cleaned_data["reason"], "found": found is not None},
         )
         if found is not None:
-            return render(request, "backoffice/person.html", _person(found, staff))
+            return render(
+                request,
+                "backoffice/person.html",
+                {
+                    **_person(found, staff),
+                    # Opening one of the person's employers continues this look-up.
+                    "person_lookup_reason": form.cleaned_data["reason"],
+                },
+            )
         form.add_error("personal_number", _("Ingen person med det personnumret finns i portalen."))
     return render(
         request,

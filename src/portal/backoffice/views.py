@@ -76,6 +76,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 data={"reason": form.cleaned_data["reason"], "found": employer is not None},
             )
         if employer is not None:
+            _remember_lookup(request, employer, form.cleaned_data["reason"])
             return redirect("backoffice:employer", public_id=employer.public_id)
         form.add_error(
             "organisation_number", _("Ingen arbetsgivare med det numret finns i portalen.")
@@ -85,14 +86,47 @@ def lookup(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: The session's record of the employers looked up with a reason (public id -> reason), so that
+#: the pages an action returns to need no new reason.
+LOOKUPS_SESSION_KEY = "backoffice_lookups"
+
+
+def _remember_lookup(request: HttpRequest, employer: Employer, reason: str) -> str:
+    reason = mask_numbers(reason.strip())[:200]
+    lookups = dict(request.session.get(LOOKUPS_SESSION_KEY, {}))
+    lookups[str(employer.public_id)] = reason
+    request.session[LOOKUPS_SESSION_KEY] = lookups
+    return reason
+
+
 @requires(Permission.BACKOFFICE_EMPLOYER_VIEW)
 @read_only
 def employer(request: HttpRequest, public_id: str) -> HttpResponse:
+    """An employer's page. Looking an employer up needs a reason: from the look-up form, from the
+    link that led here (a work queue names its case) or typed on this page; it is recorded with
+    the read."""
     person = _staff(request, Permission.BACKOFFICE_EMPLOYER_VIEW)
     found = Employer.objects.filter(public_id=public_id).first()
     if found is None:
         raise Http404
-    audit.record_read(EventType.BACKOFFICE_EMPLOYER_VIEWED, request=request, employer=found)
+    given = request.GET.get("skal", "").strip()
+    if given:
+        reason = _remember_lookup(request, found, given)
+    else:
+        reason = request.session.get(LOOKUPS_SESSION_KEY, {}).get(str(found.public_id), "")
+    if not reason:
+        return render(
+            request,
+            "backoffice/employer_reason.html",
+            {"employer_id": found.public_id, "error": "skal" in request.GET},
+            status=400 if "skal" in request.GET else 200,
+        )
+    audit.record_read(
+        EventType.BACKOFFICE_EMPLOYER_VIEWED,
+        request=request,
+        employer=found,
+        data={"reason": reason},
+    )
     return render(
         request,
         "backoffice/employer.html",
