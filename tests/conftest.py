@@ -11,6 +11,7 @@ from portal.identity.bankid.pki import TestPki, ensure_test_pki
 from portal.identity.bankid.provider import reset_shared_client
 from portal.identity.bankid.simulator import RunningSimulator, start_simulator
 from portal.identity.demo import DEMO_PEOPLE
+from tests.access.world import World, build_world
 from tests.factories import PersonFactory
 
 
@@ -48,3 +49,10 @@ def bankid(bankid_pki: TestPki, settings: Any) -> Iterator[RunningSimulator]:
         reset_shared_client()
         yield simulator
         reset_shared_client()
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    """Two employers, their people at every level of access, and a person in each staff role
+    (``tests/access/world.py``); a test module may define its own ``world`` instead."""
+    return build_world()

@@ -19,15 +19,10 @@ from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
 from portal.identity.models import Person
 from portal.messaging.models import OutboxMessage
-from tests.access.world import World, build_world, grant, membership
+from tests.access.world import World, grant, membership
 from tests.factories import PersonFactory
 
 NEW_PERSON = "198503152343"
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
 
 
 def _as(person: Person) -> Client:

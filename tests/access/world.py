@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.test import Client
+
 from portal.access.models import Grant, Level, Membership, Role
+from portal.audit.constants import EventType
+from portal.audit.models import AuditEvent
 from portal.backoffice.models import StaffRole
 from portal.employers.constants import EmployerState
 from portal.employers.models import Employer
@@ -80,3 +84,15 @@ def build_world() -> World:
         StaffRole.objects.create(person=person, role=role, granted_by=None)
         world.people[f"staff:{role.value}"] = person
     return world
+
+
+def logged_in(person: Person) -> Client:
+    """A test client logged in as ``person``."""
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def events(event_type: EventType) -> list[AuditEvent]:
+    """The audit events of a type, oldest first."""
+    return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))

@@ -28,14 +28,9 @@ from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
 from portal.common.errors import ConflictError
 from portal.identity.models import Person
-from tests.access.world import World, build_world, grant, membership
+from tests.access.world import World, grant, membership
 
 EDITOR = "staff:terms_editor"
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
 
 
 def _editor(world: World) -> Person:

@@ -11,12 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from portal.eservices.models import Submission
-from tests.access.world import World, build_world
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
+from tests.access.world import World
 
 
 def _base(world: World) -> str:

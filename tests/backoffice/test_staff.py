@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -24,27 +23,13 @@ from portal.backoffice.services import (
     staff_role_revoke,
 )
 from portal.identity.models import Person
-from tests.access.world import World, build_world
+from tests.access.world import World, events
+from tests.access.world import logged_in as client_for
 
 pytestmark = pytest.mark.django_db
 
 NEWCOMER = "199006223458"
 NEWCOMER_WRITTEN = "900622-3458"
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
-
-
-def client_for(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def events(event_type: EventType) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))
 
 
 def assert_no_personal_numbers_in_the_log(*numbers: str) -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from portal.access.constants import STAFF_PERMISSIONS, Permission
@@ -20,24 +18,10 @@ from portal.identity.models import EidTransaction, Login, Person
 from portal.messaging.models import OutboxMessage
 from portal.messaging.services import outbox_enqueue
 from portal.terms.models import TermsAcceptance, TermsVersion
-from tests.access.world import World, build_world
+from tests.access.world import World, events
+from tests.access.world import logged_in as client_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
-
-
-def client_for(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def events(event_type: EventType) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))
 
 
 def number_of(person: Person) -> str:

@@ -28,7 +28,7 @@ from portal.eservices.inquiries.services import (
 from portal.eservices.intake import intake_client_create
 from portal.eservices.models import Draft, IntakeMessage, Submission
 from portal.messaging.models import OutboxMessage
-from tests.access.world import World, build_world, grant
+from tests.access.world import World, build_world, grant, logged_in
 
 EMPLOYEE = "198503152343"
 CODE = "inquiries"
@@ -67,9 +67,7 @@ def _ask(world: World, kind: str = "income", due_in: int = 10, **fields: Any) ->
 
 
 def _client(world: World, who: str = "user_submit") -> Client:
-    client = Client()
-    client.force_login(world.people[who])
-    return client
+    return logged_in(world.people[who])
 
 
 def _url(world: World, name: str, **kwargs: Any) -> str:

@@ -13,13 +13,8 @@ from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
 from portal.eservices.intake import intake_client_create, intake_publish
 from portal.eservices.models import IntakeMessage
-from tests.access.world import World, build_world
+from tests.access.world import World
 from tests.api.test_eservices_api import _body, _post
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
 
 
 def _submit(world: World, n: int) -> None:

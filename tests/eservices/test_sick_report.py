@@ -14,14 +14,9 @@ from django.utils import timezone
 from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
 from portal.eservices.models import Draft, Submission, SubmissionIsImmutable
-from tests.access.world import World, build_world
+from tests.access.world import World
 
 EMPLOYEE = "198503152343"
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
 
 
 def _client(world: World, who: str = "user_submit") -> Client:

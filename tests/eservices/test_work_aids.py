@@ -27,7 +27,7 @@ from portal.eservices.framework import drafts_purge
 from portal.eservices.models import Attachment, Draft, IntakeMessage, Submission
 from portal.eservices.work_aids.forms import twelve_months_before
 from portal.eservices.work_aids.handler import grant
-from tests.access.world import World, build_world, membership
+from tests.access.world import World, build_world, logged_in, membership
 from tests.access.world import grant as give_grant
 from tests.factories import PersonFactory
 
@@ -45,9 +45,7 @@ def world(db: Any, settings: Any, tmp_path: Path) -> World:
 
 
 def _client(world: World, who: str = "user_submit") -> Client:
-    client = Client()
-    client.force_login(world.people[who])
-    return client
+    return logged_in(world.people[who])
 
 
 def _url(world: World, name: str, **kwargs: Any) -> str:

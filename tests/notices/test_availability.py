@@ -9,7 +9,6 @@ from typing import Any
 
 import icalendar
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +18,6 @@ from portal.audit.models import AuditEvent
 from portal.common.errors import ConflictError
 from portal.eservices.models import Draft
 from portal.notices.models import Incident, Outage
-from portal.notices.selectors import BANNER_CACHE_KEY
 from portal.notices.services import (
     InvalidNotice,
     incident_close,
@@ -27,22 +25,9 @@ from portal.notices.services import (
     outage_cancel,
     outage_plan,
 )
-from tests.access.world import World, build_world
+from tests.access.world import World
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_banner() -> Any:
-    """The banner is cached; no test sees another's (nor leaves its own behind)."""
-    cache.delete(BANNER_CACHE_KEY)
-    yield
-    cache.delete(BANNER_CACHE_KEY)
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
 
 
 def _ops(world: World) -> Any:

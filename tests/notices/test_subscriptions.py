@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,7 +19,6 @@ from portal.employers.constants import EmployerState
 from portal.employers.models import Employer
 from portal.messaging.models import OutboxMessage
 from portal.notices.models import NoticeSubscription, Outage
-from portal.notices.selectors import BANNER_CACHE_KEY
 from portal.notices.services import (
     InvalidNotice,
     incident_close,
@@ -31,13 +29,6 @@ from portal.notices.services import (
 from portal.notices.subscriptions import NoAddress, outage_notify, subscription_set
 from tests.access.world import World, build_world, grant, membership
 from tests.factories import PersonFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_banner() -> Any:
-    cache.delete(BANNER_CACHE_KEY)
-    yield
-    cache.delete(BANNER_CACHE_KEY)
 
 
 @pytest.fixture

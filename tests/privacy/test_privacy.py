@@ -21,12 +21,7 @@ from portal.eservices import framework, registry
 from portal.identity.models import EidTransaction, Login, Person
 from portal.privacy.extract import extract_pdf, register_extract
 from portal.privacy.retention import retention_run
-from tests.access.world import World, build_world
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
+from tests.access.world import World
 
 
 def _login(person: Person, *, days_ago: int = 0, n: int = 0) -> Login:

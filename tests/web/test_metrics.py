@@ -26,7 +26,7 @@ from portal.audit.tree import seal_all
 from portal.eservices.intake import intake_client_create, intake_publish
 from portal.messaging.models import OutboxMessage
 from portal.web import metrics as metrics_view
-from tests.access.world import World, build_world
+from tests.access.world import World
 from tests.support.server import VENV_BIN, free_port, portal_env
 
 TOKEN = "k3J9vQ2xT7mN4pR8sW1yB6cD0fG5hL2aZ"
@@ -64,11 +64,6 @@ def _scrape(client: Client) -> str:
     response = client.get("/metrics")
     assert response.status_code == 200, response.status_code
     return response.content.decode()
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
 
 
 # --- who may read it ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from django import forms
@@ -77,6 +77,17 @@ class Handler:
         """Whom the submission is about (for finding earlier ones); empty by default."""
         return ""
 
+    def open_until(self, newest: Submission) -> datetime:
+        """Until when the case whose newest version is ``newest`` can be corrected."""
+        return newest.submitted_at + timedelta(days=self.correction_days)
+
+    def correctable(self, newest: Submission, *, now: datetime | None = None) -> bool:
+        """Whether the case can still be corrected or withdrawn: not withdrawn, and within
+        ``correction_days`` of its newest version."""
+        return newest.kind != Submission.Kind.WITHDRAWAL and (
+            now or timezone.now()
+        ) <= self.open_until(newest)
+
     def form_context(self, form: forms.Form) -> dict[str, Any]:
         """What ``form_include`` shows, from the form as filled in so far."""
         return {}
@@ -141,8 +152,6 @@ def draft_save(
 def drafts_purge(*, now: Any = None) -> int:
     """Remove drafts untouched for ``PORTAL_DRAFT_DAYS`` days (a daily task); the purge is
     recorded with the number removed. Returns that number."""
-    from datetime import timedelta  # noqa: PLC0415
-
     from django.conf import settings  # noqa: PLC0415
 
     cutoff = (now or timezone.now()) - timedelta(days=settings.DRAFT_DAYS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +15,6 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -268,20 +266,27 @@ def _submission(employer: Employer, code: str, reference: str) -> Submission:
     return submission
 
 
+def _viewed(
+    request: HttpRequest, public_id: UUID, code: str, reference: str
+) -> tuple[registry.EService, framework.Handler, Employer, Submission]:
+    """The e-service, its handler, the employer and the submission a receipt is about, once the
+    person's view grant is established."""
+    eservice = _built(code)
+    handler = _handler(eservice)
+    employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
+    return eservice, handler, employer, _submission(employer, code, reference)
+
+
 @requires(Permission.ESERVICE_VIEW)
 @read_only
 def submission_page(
     request: HttpRequest, public_id: UUID, code: str, reference: str
 ) -> HttpResponse:
     """The receipt: reference number, time received, what was sent, and the case's versions."""
-    eservice = _built(code)
-    handler = _handler(eservice)
-    employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
-    submission = _submission(employer, code, reference)
+    eservice, handler, employer, submission = _viewed(request, public_id, code, reference)
     versions = list(Submission.objects.filter(case_id=submission.case_id).order_by("version"))
     newest = versions[-1]
     selectors.submission_read(request, employer, submission)
-    open_until = newest.submitted_at + timedelta(days=handler.correction_days)
     return render(
         request,
         "eservices/receipt.html",
@@ -293,10 +298,9 @@ def submission_page(
             "versions": versions,
             "newest": newest,
             "may_correct": submission.pk == newest.pk
-            and newest.kind != Submission.Kind.WITHDRAWAL
-            and timezone.now() <= open_until
+            and handler.correctable(newest)
             and can(_actor(request), Permission.ESERVICE_SUBMIT, employer=employer, eservice=code),
-            "open_until": open_until,
+            "open_until": handler.open_until(newest),
         },
     )
 
@@ -364,12 +368,7 @@ def _correctable(
 ) -> Submission:
     submission = _submission(employer, code, reference)
     newest = Submission.objects.filter(case_id=submission.case_id).order_by("-version").first()
-    if (
-        newest is None
-        or newest.pk != submission.pk
-        or newest.kind == Submission.Kind.WITHDRAWAL
-        or timezone.now() > newest.submitted_at + timedelta(days=handler.correction_days)
-    ):
+    if newest is None or newest.pk != submission.pk or not handler.correctable(newest):
         raise ApplicationError(
             _("Den här versionen kan inte längre rättas eller återkallas."), code="not-correctable"
         )
@@ -385,10 +384,7 @@ def submission_pdf(
 
     from portal.eservices.receipts import receipt_pdf  # noqa: PLC0415
 
-    eservice = _built(code)
-    handler = _handler(eservice)
-    employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
-    submission = _submission(employer, code, reference)
+    eservice, handler, employer, submission = _viewed(request, public_id, code, reference)
     selectors.submission_read(request, employer, submission, format="pdf")
     content = receipt_pdf(
         submission=submission,

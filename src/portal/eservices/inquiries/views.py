@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -96,7 +95,7 @@ def _correcting(
     framework refuses it if the answer has been corrected by someone else since."""
     if newest is None:
         return None
-    if timezone.now() > newest.submitted_at + timedelta(days=page.handler.correction_days):
+    if not page.handler.correctable(newest):
         return None
     for draft in drafts:
         if (
@@ -276,9 +275,7 @@ def _context(
     draft: Draft | None,
 ) -> dict[str, Any]:
     inquiry = page.inquiry
-    open_until = (
-        newest.submitted_at + timedelta(days=page.handler.correction_days) if newest else None
-    )
+    open_until = page.handler.open_until(newest) if newest else None
     context: dict[str, Any] = {
         "employer": page.employer,
         "eservice": page.eservice,
@@ -288,10 +285,7 @@ def _context(
         "newest": newest,
         "summary": page.handler.summary(newest.content) if newest else [],
         "corrects": corrects,
-        "may_correct": newest is not None
-        and corrects is None
-        and open_until is not None
-        and timezone.now() <= open_until,
+        "may_correct": newest is not None and corrects is None and page.handler.correctable(newest),
         "open_until": open_until,
         "form": form,
         "draft": draft if form is not None else None,
