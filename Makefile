@@ -12,6 +12,7 @@ HOST ?= 127.0.0.1
 # Parallel test processes; 'auto' uses every core.
 TEST_WORKERS ?= auto
 CHROMIUM ?= /usr/bin/chromium
+XMLSEC1 ?= /usr/bin/xmlsec1
 
 .PHONY: help
 help: ## List the targets, one line each
@@ -51,28 +52,42 @@ demo-data: migrate ## Load the fictional demo data (idempotent)
 	$(BIN)/portal load_demo_data
 
 .PHONY: run
-run: demo-data ## Serve the portal on http://$(HOST):$(PORT)/ with the task worker, the audit sequencer and the BankID simulator
+run: demo-data xmlsec ## Serve the portal on http://$(HOST):$(PORT)/ with the task worker, the audit sequencer and the local e-ID services
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	export PORTAL_LOG_FORMAT=$${PORTAL_LOG_FORMAT:-console}; \
+	export PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}; \
 	rm -rf var/prometheus && mkdir -p var/prometheus; \
 	export PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/prometheus"; \
 	$(BIN)/portal db_worker --no-startup-delay & \
 	$(BIN)/portal audit seal --follow & \
 	$(BIN)/portal bankid-simulator & \
+	$(BIN)/portal freja-simulator & \
+	$(BIN)/portal oidc-provider & \
+	$(BIN)/portal saml-idp & \
 	echo; echo "  Portalen körs på http://$(HOST):$(PORT)/  (avsluta med Ctrl+C)"; \
-	echo "  Logga in med BankID-simulatorn: välj \"BankID på den här enheten\" och godkänn i testappen."; echo; \
+	echo "  Logga in med BankID-simulatorn: välj \"BankID på den här enheten\" och godkänn i testappen."; \
+	echo "  Freja eID+, Sweden Connect och eIDAS går till lokala motsvarigheter på portarna 8445-8448."; echo; \
 	$(BIN)/gunicorn portal.config.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --threads 4 & \
 	wait -n
 
 .PHONY: browser
-browser: ## Install Debian's Chromium for the browser tests, if it is missing
+browser: xmlsec ## Install Debian's Chromium for the browser tests (and xmlsec1), if missing
 	@test -x $(CHROMIUM) || { \
 		echo "Installing Debian's chromium for the browser tests..."; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	}
 	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM) and could not be installed."; exit 1; }
+
+.PHONY: xmlsec
+xmlsec: ## Install Debian's xmlsec1 (SAML signatures and encryption), if missing
+	@test -x $(XMLSEC1) || { \
+		echo "Installing Debian's xmlsec1 for SAML..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq xmlsec1 >/dev/null; \
+	}
+	@test -x $(XMLSEC1) || { echo "xmlsec1 is missing at $(XMLSEC1) and could not be installed."; exit 1; }
 
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff lint and format check

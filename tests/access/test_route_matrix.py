@@ -127,6 +127,7 @@ def _path(route: str, name: str, world: World) -> str:
         "role": "user",
         "version": "1",
         "organisation_number": world.employer.organisation_number,
+        "provider": "bankid",
     }
     path = "/" + route.replace("^", "").replace("$", "")
     for key, value in values.items():

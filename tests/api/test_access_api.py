@@ -346,6 +346,9 @@ def test_an_administrator_adds_a_person_with_grants(
         ({"user": False}, 400),  # no role at all
         ({"email": "not an address"}, 422),
         ({"grants": "sick_report"}, 422),
+        ({"eidas_identifier": "DE/SE/1234567890"}, 400),  # both identities at once
+        ({"personal_number": "", "eidas_identifier": "DE/XX/123"}, 400),
+        ({"personal_number": ""}, 400),  # neither
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_added(
@@ -363,6 +366,27 @@ def test_bad_input_is_refused_and_nothing_is_added(
     assert not Person.objects.filter(personal_number=NEW_PERSON_DIGITS).exists()
     assert not events(EventType.MEMBERSHIP_CREATED)
     assert "1212-1213" not in json.dumps(problem)
+
+
+def test_an_administrator_adds_a_foreign_person_by_eidas_identifier(
+    api: Client, employer: Employer
+) -> None:
+    response = post(
+        api,
+        base(employer),
+        {
+            "eidas_identifier": "de/se/1234567890",
+            "user": True,
+            "grants": [{"eservice": "sick_report", "level": "submit"}],
+            "reason": "Ny kollega från Tyskland",
+        },
+    )
+    assert response.status_code == 201, response.content
+    person = Person.objects.get(eidas_identifier="DE/SE/1234567890")
+    assert person.personal_number is None
+    assert "1234567890" not in response.content.decode()
+    assert response.json()["masked_identifier"].endswith("DE/SE/****7890")
+    assert not events(EventType.MEMBERSHIP_CREATED)[0].data.get("eidas_identifier")
 
 
 def test_a_grant_is_set_and_replaced(

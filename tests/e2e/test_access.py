@@ -84,7 +84,8 @@ def test_adding_a_person_with_grants_in_the_browser(
     page.get_by_role("link", name="Hantera behörigheter").click()
     page.get_by_role("link", name="Lägg till person").click()
     assert axe_violations(page) == []
-    page.get_by_label("Personnummer").fill("19800101-1231")
+    # A text box: the radio "Personen har svenskt personnummer" has the word in its label too.
+    page.get_by_role("textbox", name="Personnummer").fill("19800101-1231")
     page.get_by_label("E-postadress").fill("astrid@example.se")
     page.get_by_text("Användare: får använda").click()
     page.get_by_role("group", name="Svara på förfrågningar").get_by_text(

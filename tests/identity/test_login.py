@@ -294,7 +294,7 @@ def test_a_finished_order_cannot_be_replayed(client: Client, bankid: Any) -> Non
 def test_an_issuer_the_agency_does_not_allow_is_refused(
     client: Client, bankid: Any, settings: Any
 ) -> None:
-    settings.EID_ALLOWED_ISSUERS = ["freja"]
+    settings.EID_ALLOWED_ISSUERS = []
     assert "inte tillgänglig" in client.get("/logga-in/").content.decode()
     response = client.post("/logga-in/bankid/", {"device": "other"})
     assert response.status_code == 404
@@ -315,7 +315,7 @@ def test_a_login_below_the_required_assurance_is_refused_and_audited(
     result = status(client, order)
     assert result["status"] == "refused"
     assert result["redirect"] == ""
-    assert "kan inte användas" in result["message"]
+    assert "inte tillräckligt hög tillitsnivå" in result["message"]
     assert events(EventType.LOGIN_REFUSED)[0].data["reason"] == "assurance-too-low"
     assert not Login.objects.exists()
 

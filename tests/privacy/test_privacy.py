@@ -18,7 +18,7 @@ from django.utils import timezone
 from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
 from portal.eservices import framework, registry
-from portal.identity.models import EidTransaction, Login, Person
+from portal.identity.models import EidTransaction, Login, Person, UsedAssertion
 from portal.privacy.extract import extract_pdf, register_extract
 from portal.privacy.retention import retention_run
 from tests.access.world import World
@@ -137,9 +137,22 @@ def test_retention_removes_what_is_past_its_time_and_records_it(
     )
     live = SessionStore()
     live.create()
+    UsedAssertion.objects.create(
+        issuer="saml", assertion_id="_old", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    fresh = UsedAssertion.objects.create(
+        issuer="saml", assertion_id="_fresh", expires_at=timezone.now() + timedelta(minutes=5)
+    )
 
     done = retention_run()
-    assert done == {"drafts": 0, "logins": 1, "eid_orders": 1, "sessions": 1}
+    assert done == {
+        "drafts": 0,
+        "logins": 1,
+        "eid_orders": 1,
+        "sessions": 1,
+        "used_assertions": 1,
+    }
+    assert list(UsedAssertion.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert list(Login.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not EidTransaction.objects.filter(pk__in=[old.transaction_id, abandoned.pk]).exists()
     assert Session.objects.filter(session_key=live.session_key).exists()
@@ -147,10 +160,10 @@ def test_retention_removes_what_is_past_its_time_and_records_it(
         event.data["what"]: event.data["count"]
         for event in AuditEvent.objects.filter(event_type=EventType.RETENTION_PURGED)
     }
-    assert purged == {"logins": 1, "eid-orders": 1, "sessions": 1}
+    assert purged == {"logins": 1, "eid-orders": 1, "sessions": 1, "used-assertions": 1}
     # A second run finds nothing and records nothing more.
-    assert retention_run() == {"drafts": 0, "logins": 0, "eid_orders": 0, "sessions": 0}
-    assert AuditEvent.objects.filter(event_type=EventType.RETENTION_PURGED).count() == 3
+    assert set(retention_run().values()) == {0}
+    assert AuditEvent.objects.filter(event_type=EventType.RETENTION_PURGED).count() == 4
 
 
 def test_the_daily_command(world: World, capsys: Any) -> None:

@@ -62,8 +62,10 @@ def portal_server(
     migrate: bool = True,
     collectstatic: bool = False,
     demo_data: bool = False,
+    port: int = 0,
 ) -> Iterator[str]:
-    """Start gunicorn on a free port with ``env``; yield its base URL; stop it afterwards."""
+    """Start gunicorn on ``port`` (0: a free one) with ``env``; yield its base URL; stop it
+    afterwards."""
     if migrate:
         done = run_portal(["migrate", "--noinput"], env)
         assert done.returncode == 0, done.stderr
@@ -73,7 +75,7 @@ def portal_server(
     if collectstatic:
         done = run_portal(["collectstatic", "--noinput"], env)
         assert done.returncode == 0, done.stderr
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [

@@ -30,6 +30,7 @@ from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.employers.models import Employer
 from portal.eservices import registry
+from portal.identity.eidas_identifiers import InvalidEidasIdentifier, normalise_eidas_identifier
 from portal.identity.models import Person
 from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
 from portal.messaging.services import outbox_enqueue
@@ -69,6 +70,14 @@ def personal_number_clean(text: str) -> str:
         ) from None
 
 
+def eidas_identifier_clean(text: str) -> str:
+    """A foreign e-ID's eIDAS person identifier (``DE/SE/1234567890``), normalised."""
+    try:
+        return normalise_eidas_identifier(text)
+    except InvalidEidasIdentifier as error:
+        raise InvalidAccess(error.message) from None
+
+
 def grant_spec_check(spec: GrantSpec) -> None:
     """Raise ``InvalidAccess`` with a message for the person if ``spec`` cannot be granted."""
     if registry.get(spec.eservice) is None:
@@ -100,7 +109,8 @@ def person_add(
     *,
     employer: Employer,
     actor: Person,
-    personal_number: str,
+    personal_number: str = "",
+    eidas_identifier: str = "",
     email: str,
     administrator: bool,
     user: bool,
@@ -111,8 +121,21 @@ def person_add(
 ) -> Person:
     """Give a person access at ``employer``: the administrator role, the user role with grants, or
     both. The person need not have logged in before; their name is filled in from their e-ID at
-    their first login. Refused if they already have access here (change it on their page)."""
-    number = personal_number_clean(personal_number)
+    their first login. Refused if they already have access here (change it on their page).
+
+    The person is named by exactly one of ``personal_number`` (a Swedish personal or
+    coordination number) and ``eidas_identifier`` (the eIDAS person identifier of someone who
+    logs in with a foreign e-ID through Sweden Connect); either finds the person the portal
+    already knows, or creates them."""
+    if personal_number.strip() and eidas_identifier.strip():
+        raise InvalidAccess(
+            _("Skriv antingen personens personnummer eller personens eIDAS-identitet.")
+        )
+    identity = (
+        {"eidas_identifier": eidas_identifier_clean(eidas_identifier)}
+        if eidas_identifier.strip()
+        else {"personal_number": personal_number_clean(personal_number)}
+    )
     reason = reason_clean(reason)
     if not (administrator or user):
         raise InvalidAccess(_("Välj minst en roll: behörighetsadministratör eller användare."))
@@ -124,9 +147,7 @@ def person_add(
         raise InvalidAccess(_("Samma e-tjänst är vald två gånger."))
     with transaction.atomic():
         _lock(employer)
-        person, _created = Person.objects.get_or_create(
-            personal_number=number, defaults={"password": "!"}
-        )
+        person, _created = Person.objects.get_or_create(**identity, defaults={"password": "!"})
         if Membership.objects.open().filter(employer=employer, person=person).exists():
             raise ConflictError(
                 _("Personen har redan behörighet hos arbetsgivaren. Ändra den på personens sida."),

@@ -37,6 +37,7 @@ from portal import audit
 from portal.access.administration import (
     GrantSpec,
     InvalidAccess,
+    eidas_identifier_clean,
     grant_set,
     grant_spec_check,
     membership_email_change,
@@ -50,6 +51,7 @@ from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.employers.models import Employer
 from portal.eservices import registry
+from portal.identity.eidas_identifiers import looks_like_eidas_identifier
 from portal.identity.models import Person
 from portal.messaging.services import outbox_enqueue
 from portal.messaging.templates import register_template
@@ -431,11 +433,25 @@ Problems = Iterator[tuple[Column, str]]
 
 
 def _check_identity(row: ImportRow, eidas_identifiers: set[str]) -> Problems:
+    """The column ``personnummer`` holds a Swedish personal identity number, or the eIDAS
+    identifier (``DE/SE/1234567890``) of someone who logs in with a foreign e-ID."""
     if not row.personal_number:
-        yield Column.PERSONAL_NUMBER, _("Personnummer saknas.")
+        yield (
+            Column.PERSONAL_NUMBER,
+            _(
+                "Personnummer saknas. Skriv personnumret, eller eIDAS-identiteten för en person med utländsk e-legitimation."
+            ),
+        )
     elif row.personal_number in eidas_identifiers:
-        # Someone who logs in with a foreign e-ID: the export writes their identifier here.
+        # Someone here who logs in with a foreign e-ID: the export writes their identifier here.
         row.eidas = True
+    elif looks_like_eidas_identifier(row.personal_number):
+        try:
+            row.personal_number = eidas_identifier_clean(row.personal_number)
+        except InvalidAccess as error:
+            yield Column.PERSONAL_NUMBER, error.message
+        else:
+            row.eidas = True
     else:
         try:
             row.personal_number = personal_number_clean(row.personal_number)
@@ -559,12 +575,18 @@ class _Access:
     grants: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
-def _person_key(row: ImportRow) -> str:
+def person_key(row: ImportRow) -> str:
+    """Who a row is about: the personal number, or ``eidas:`` and the eIDAS identifier."""
     return ("eidas:" if row.eidas else "") + row.personal_number
 
 
+def person_key_of(personal_number: str | None, eidas_identifier: str | None) -> str:
+    """``person_key`` of a person."""
+    return personal_number or f"eidas:{eidas_identifier}"
+
+
 def _existing(employer: Employer) -> dict[str, _Access]:
-    """Everyone with an open membership at ``employer``, keyed like ``_person_key`` (two
+    """Everyone with an open membership at ``employer``, keyed like ``person_key`` (two
     queries)."""
     access: dict[str, _Access] = {}
     memberships = (
@@ -575,7 +597,7 @@ def _existing(employer: Employer) -> dict[str, _Access]:
     )
     for membership in memberships:
         person = membership.person
-        key = person.personal_number or f"eidas:{person.eidas_identifier}"
+        key = person_key_of(person.personal_number, person.eidas_identifier)
         entry = access.setdefault(key, _Access())
         entry.roles[membership.role] = membership.email
         for grant in membership.grants.all():
@@ -607,7 +629,7 @@ def _plan(employer: Employer, rows: Sequence[ImportRow], skip: set[int]) -> list
         row.changes = []
         if row.line in skip:
             continue
-        first = seen.setdefault((_person_key(row), row.role, row.eservice), row.line)
+        first = seen.setdefault((person_key(row), row.role, row.eservice), row.line)
         if first != row.line:
             errors.append(
                 RowError(
@@ -627,7 +649,7 @@ def _plan(employer: Employer, rows: Sequence[ImportRow], skip: set[int]) -> list
 
 
 def _plan_row(row: ImportRow, people: dict[str, _Access], errors: list[RowError]) -> None:
-    key = _person_key(row)
+    key = person_key(row)
     person = people.get(key)
     if person is None:
         person = people[key] = _Access()
@@ -660,9 +682,9 @@ def _email_conflicts(rows: Sequence[ImportRow]) -> list[RowError]:
     changing: set[str] = set()
     for row in rows:
         if row.email:
-            emails.setdefault(_person_key(row), []).append((row.line, row.email))
+            emails.setdefault(person_key(row), []).append((row.line, row.email))
         if Change.CHANGED_EMAIL in row.changes:
-            changing.add(_person_key(row))
+            changing.add(person_key(row))
     errors: list[RowError] = []
     for key in changing:
         first_line, first_email = emails[key][0]
@@ -844,7 +866,7 @@ def access_import_apply(
         emails: dict[str, str] = {}
         for row in rows:
             if row.email:
-                emails.setdefault(_person_key(row), row.email)
+                emails.setdefault(person_key(row), row.email)
         for row in rows:
             try:
                 _apply(row, employer=employer, actor=actor, request=request, emails=emails)
@@ -918,8 +940,9 @@ def _apply(
         person_add(
             employer=employer,
             actor=actor,
-            personal_number=row.personal_number,
-            email=row.email or emails.get(_person_key(row), ""),
+            personal_number="" if row.eidas else row.personal_number,
+            eidas_identifier=row.personal_number if row.eidas else "",
+            email=row.email or emails.get(person_key(row), ""),
             administrator=role == Role.ADMINISTRATOR,
             user=role == Role.USER,
             grants=[row.spec()] if row.eservice else (),

@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from portal.access.administration import MAX_REASON_LENGTH, GrantSpec
 from portal.access.models import Level
-from portal.backoffice.forms import IsoDateField, PersonalNumberField
+from portal.backoffice.forms import IsoDateField
 from portal.eservices import registry
+from portal.identity.eidas_identifiers import InvalidEidasIdentifier, normalise_eidas_identifier
+from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
 
 NO_ACCESS = ""
 
@@ -43,15 +45,54 @@ def _dates_in_order(cleaned: dict[str, Any], form: forms.Form) -> None:
         form.add_error("valid_until", _("Slutdatumet har redan passerat."))
 
 
-class PersonAddForm(forms.Form):
-    """Add a person: roles, and for a user a level per e-service, with common dates."""
+class IdentityKind:
+    """How the person to add is identified: the radio of the add-person form."""
 
-    personal_number = PersonalNumberField(
+    PERSONAL_NUMBER = "personal_number"
+    EIDAS = "eidas"
+
+
+class PersonAddForm(forms.Form):
+    """Add a person: who (a Swedish personal identity number or a foreign e-ID's eIDAS
+    identifier), roles, and for a user a level per e-service, with common dates.
+
+    Both identity fields are always on the page (the page works without JavaScript); the radio
+    decides which of them is required and used, and the other is ignored.
+    """
+
+    identity_kind = forms.ChoiceField(
+        label=gettext_lazy("Hur loggar personen in?"),
+        choices=[
+            (IdentityKind.PERSONAL_NUMBER, gettext_lazy("Personen har svenskt personnummer")),
+            (
+                IdentityKind.EIDAS,
+                gettext_lazy("Personen loggar in med utländsk e-legitimation (eIDAS)"),
+            ),
+        ],
+        widget=forms.RadioSelect,
+        # A form without the radio (an older page, a script) is about a personal number.
+        required=False,
+        initial=IdentityKind.PERSONAL_NUMBER,
+        error_messages={
+            "invalid_choice": gettext_lazy(
+                "Välj om personen har svenskt personnummer eller utländsk e-legitimation."
+            )
+        },
+    )
+    personal_number = forms.CharField(
         label=gettext_lazy("Personnummer"),
         help_text=gettext_lazy(
             "ÅÅÅÅMMDD-NNNN. Namnet hämtas från e-legitimationen när personen loggar in."
         ),
-        error_messages={"required": gettext_lazy("Skriv personens personnummer.")},
+        required=False,
+    )
+    eidas_identifier = forms.CharField(
+        label=gettext_lazy("eIDAS-identitet"),
+        help_text=gettext_lazy(
+            "Landskoden för landet som har utfärdat e-legitimationen, SE och personens identitet, "
+            "till exempel DE/SE/1234567890. Be personen om den."
+        ),
+        required=False,
     )
     email = forms.EmailField(
         label=gettext_lazy("E-postadress"),
@@ -89,6 +130,7 @@ class PersonAddForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        self._clean_identity(cleaned)
         if not cleaned.get("administrator") and not cleaned.get("user"):
             self.add_error(
                 "user", _("Välj minst en roll: behörighetsadministratör eller användare.")
@@ -97,6 +139,34 @@ class PersonAddForm(forms.Form):
             self.add_error("user", _("Behörighet till e-tjänster kräver rollen användare."))
         _dates_in_order(cleaned, self)
         return cleaned
+
+    def _clean_identity(self, cleaned: dict[str, Any]) -> None:
+        """Check the identity field the radio chose, and empty the other."""
+        if "identity_kind" not in cleaned:
+            return  # an invalid choice, already explained
+        kind = cleaned["identity_kind"] or IdentityKind.PERSONAL_NUMBER
+        cleaned["identity_kind"] = kind
+        if kind == IdentityKind.EIDAS:
+            cleaned["personal_number"] = ""
+            try:
+                cleaned["eidas_identifier"] = normalise_eidas_identifier(
+                    cleaned.get("eidas_identifier", "")
+                )
+            except InvalidEidasIdentifier as error:
+                self.add_error("eidas_identifier", error.message)
+            return
+        cleaned["eidas_identifier"] = ""
+        text = cleaned.get("personal_number", "")
+        if not text:
+            self.add_error("personal_number", _("Skriv personens personnummer."))
+            return
+        try:
+            cleaned["personal_number"] = normalise_personal_number(text)
+        except InvalidPersonalNumber:
+            self.add_error(
+                "personal_number",
+                _("Personnumret är inte giltigt. Skriv det som ÅÅÅÅMMDD-NNNN."),
+            )
 
     def grant_specs(self) -> list[GrantSpec]:
         cleaned = getattr(self, "cleaned_data", {})
@@ -182,7 +252,10 @@ class PeopleFilterForm(forms.Form):
     """The filters of the list of everyone with access (GET parameters)."""
 
     q = forms.CharField(
-        label=gettext_lazy("Sök namn eller personnummer"), required=False, max_length=100
+        label=gettext_lazy("Sök namn eller personnummer"),
+        help_text=gettext_lazy("Eller eIDAS-identitet, för en person med utländsk e-legitimation."),
+        required=False,
+        max_length=300,
     )
     role = forms.ChoiceField(label=gettext_lazy("Roll"), required=False)
     eservice = forms.ChoiceField(label=gettext_lazy("E-tjänst"), required=False)

@@ -127,13 +127,12 @@ def _preview_rows(access_import: AccessImport, rows: list[csv_io.ImportRow]) -> 
         errors.setdefault(error.line, []).append(error)
     # The names of the employer's people (one query), to recognise whom a row is about.
     names = {
-        number: f"{given} {surname}".strip()
-        for number, given, surname in Person.objects.filter(
+        csv_io.person_key_of(number, eidas): f"{given} {surname}".strip()
+        for number, eidas, given, surname in Person.objects.filter(
             memberships__employer=access_import.employer, memberships__ended_at__isnull=True
         )
         .distinct()
-        .values_list("personal_number", "given_name", "surname")
-        if number
+        .values_list("personal_number", "eidas_identifier", "given_name", "surname")
     }
     result = []
     for row in rows:
@@ -145,7 +144,7 @@ def _preview_rows(access_import: AccessImport, rows: list[csv_io.ImportRow]) -> 
                 identifier=f"{number[:8]}-{number[8:]}"
                 if len(number) == 12 and number.isdigit()  # noqa: PLR2004 (normalised number)
                 else number,
-                name=names.get(number, ""),
+                name=names.get(csv_io.person_key(row), ""),
                 email=row.email,
                 role=str(Role(row.role).label) if row.role in Role.values else row.role,
                 eservice=str(eservice.name) if eservice else row.eservice,

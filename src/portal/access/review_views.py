@@ -28,6 +28,7 @@ from portal.access.services import can
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError
 from portal.common.routes import requires
+from portal.identity.eidas_identifiers import person_masked
 from portal.identity.models import Person
 
 LATER = ""
@@ -43,7 +44,7 @@ class ReviewForm(forms.Form):
         self.items = items
         for item in items:
             person = item.membership.person
-            name = person.full_name or person.masked_identifier
+            name = person.full_name or person_masked(person)
             role = item.membership.get_role_display()
             self.fields[f"decision-{item.key}"] = forms.ChoiceField(
                 label=_("%(name)s som %(role)s") % {"name": name, "role": role},

@@ -28,6 +28,7 @@ from portal.access.services import require
 from portal.audit.constants import EventType
 from portal.employers.models import Employer
 from portal.eservices import registry
+from portal.identity.eidas_identifiers import InvalidEidasIdentifier, normalise_eidas_identifier
 from portal.identity.models import Person
 
 
@@ -111,6 +112,28 @@ class Status(StrEnum):
 EXPIRING_WITHIN_DAYS = 30
 
 
+def person_search_condition(word: str, prefix: str = "") -> Q:
+    """People one word of a search matches: by name, by a fragment of at least four digits of
+    their personal number, or by (a fragment of) the eIDAS identifier of a foreign e-ID. A word
+    with a slash or four digits is looked for in eIDAS identifiers, so that a name does not match
+    letters inside someone's identifier."""
+    digits = "".join(ch for ch in word if ch.isascii() and ch.isdigit())
+    condition = Q(**{f"{prefix}given_name__icontains": word}) | Q(
+        **{f"{prefix}surname__icontains": word}
+    )
+    if len(digits) >= 4:  # noqa: PLR2004 (a fragment of a personal number)
+        condition |= Q(**{f"{prefix}personal_number__contains": digits})
+    if "/" in word or len(digits) >= 4:  # noqa: PLR2004
+        try:
+            whole = normalise_eidas_identifier(word)
+        except InvalidEidasIdentifier:
+            whole = ""
+        condition |= Q(**{f"{prefix}eidas_identifier__contains": word})
+        if whole:
+            condition |= Q(**{f"{prefix}eidas_identifier": whole})
+    return condition
+
+
 def people(
     employer: Employer,
     *,
@@ -127,11 +150,7 @@ def people(
     if search:
         words = search.split()
         for word in words:
-            digits = "".join(ch for ch in word if ch.isdigit())
-            condition = Q(given_name__icontains=word) | Q(surname__icontains=word)
-            if len(digits) >= 4:  # noqa: PLR2004 (a fragment of a personal number)
-                condition |= Q(personal_number__contains=digits)
-            queryset = queryset.filter(condition)
+            queryset = queryset.filter(person_search_condition(word))
     if role in Role.values:
         queryset = queryset.filter(pk__in=open_memberships.filter(role=role).values("person"))
     today = timezone.localdate()

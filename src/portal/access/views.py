@@ -33,6 +33,7 @@ from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.common.routes import read_only, requires
 from portal.employers.models import Employer
+from portal.identity.eidas_identifiers import person_masked
 from portal.identity.models import Person
 
 PAGE_SIZE = 50
@@ -106,6 +107,7 @@ def person_new(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 employer=employer,
                 actor=_actor(request),
                 personal_number=form.cleaned_data["personal_number"],
+                eidas_identifier=form.cleaned_data["eidas_identifier"],
                 email=form.cleaned_data["email"],
                 administrator=form.cleaned_data["administrator"],
                 user=form.cleaned_data["user"],
@@ -302,7 +304,7 @@ def person_remove_all(request: HttpRequest, public_id: UUID, person_id: UUID) ->
                 _(
                     "All behörighet för %(name)s är borttagen. Den gäller inte längre, inte ens i en pågående inloggning."
                 )
-                % {"name": person.full_name or person.masked_identifier},
+                % {"name": person.full_name or person_masked(person)},
             )
             return redirect("access:people", public_id=employer.public_id)
     if request.method != "POST":

@@ -215,6 +215,7 @@ def access_person_add(
         employer=employer,
         actor=_actor(request),
         personal_number=payload.personal_number,
+        eidas_identifier=payload.eidas_identifier,
         email=payload.email,
         administrator=payload.administrator,
         user=payload.user,

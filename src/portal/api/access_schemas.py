@@ -125,8 +125,20 @@ def _email(value: str) -> str:
 
 class PersonAddIn(Schema):
     personal_number: str = Field(
+        "",
         max_length=20,
-        description="Personal or coordination number, as YYYYMMDD-NNNN (other usual forms too).",
+        description=(
+            "Personal or coordination number, as YYYYMMDD-NNNN (other usual forms too). Give "
+            "either this or `eidas_identifier`."
+        ),
+    )
+    eidas_identifier: str = Field(
+        "",
+        max_length=256,
+        description=(
+            "For a person who logs in with a foreign e-ID through eIDAS and has no Swedish "
+            "number: their eIDAS person identifier, e.g. `DE/SE/1234567890`."
+        ),
     )
     email: str = Field(
         "", max_length=254, description="Where the portal writes to the person about this access."

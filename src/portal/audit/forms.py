@@ -30,8 +30,8 @@ class ActivityFilterForm(forms.Form):
     person = forms.CharField(
         label=gettext_lazy("Person"),
         help_text=gettext_lazy(
-            "Namn eller personnummer, helt eller delvis. Visar det personen gjorde och det som "
-            "gäller personen."
+            "Namn eller personnummer (eller eIDAS-identitet), helt eller delvis. Visar det "
+            "personen gjorde och det som gäller personen."
         ),
         required=False,
         max_length=100,

@@ -37,6 +37,12 @@ from portal.audit.labels import OUTCOME_LABELS, event_label
 from portal.audit.models import AuditEvent
 from portal.employers.models import Employer
 from portal.eservices import registry
+from portal.identity.eidas_identifiers import (
+    is_valid_eidas_identifier,
+    looks_like_eidas_identifier,
+    normalise_eidas_identifier,
+    person_masked,
+)
 from portal.identity.models import Person
 from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
 
@@ -138,10 +144,13 @@ def _full_number(text: str) -> str | None:
 
 
 def _person_match(text: str, prefix: str = "") -> Q:
-    """People whose name or personal number matches ``text`` (every word must match)."""
+    """People whose name, personal number or eIDAS identifier matches ``text`` (every word must
+    match)."""
     number = _full_number(text)
     if number:
         return Q(**{f"{prefix}personal_number": number})
+    if looks_like_eidas_identifier(text) and is_valid_eidas_identifier(text):
+        return Q(**{f"{prefix}eidas_identifier": normalise_eidas_identifier(text)})
     condition = Q()
     for word in text.split():
         digits = _digits(word)
@@ -150,6 +159,9 @@ def _person_match(text: str, prefix: str = "") -> Q:
         )
         if len(digits) >= MIN_NUMBER_DIGITS:
             matches |= Q(**{f"{prefix}personal_number__contains": digits})
+        if "/" in word or len(digits) >= MIN_NUMBER_DIGITS:
+            # A fragment of a foreign e-ID's eIDAS identifier (DE/SE/..., or its digits).
+            matches |= Q(**{f"{prefix}eidas_identifier__contains": word})
         condition &= matches
     return condition
 
@@ -254,10 +266,11 @@ def _shown(person: Person, *, full: bool) -> PersonShown:
         number = f"{person.personal_number[:8]}-{person.personal_number[8:]}"
     else:
         number = person.eidas_identifier or ""
+    masked = person_masked(person)
     return PersonShown(
         name=person.full_name or _("Namn saknas"),
-        masked=person.masked_identifier,
-        number=number if full else person.masked_identifier,
+        masked=masked,
+        number=number if full else masked,
     )
 
 

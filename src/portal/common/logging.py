@@ -1,4 +1,5 @@
-"""Structured logs (structlog), one JSON object per line, with personal identity numbers masked.
+"""Structured logs (structlog), one JSON object per line, with personal identity numbers (and
+foreign e-IDs' eIDAS identifiers) masked.
 
 Both structlog's own loggers and the standard library's (Django, gunicorn, httpx) go through the
 same processors, so no line can leave the process without passing the masking step.
@@ -13,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from portal.identity.eidas_identifiers import mask_eidas_identifier
 from portal.identity.numbers import is_valid_personal_number
 
 # 10 or 12 digits, optionally with a separator before the last four: 19121212-1212, 121212+1212,
@@ -29,8 +31,15 @@ def _mask_match(match: re.Match[str]) -> str:
     return text
 
 
+# An eIDAS person identifier of a foreign e-ID (DE/SE/1234567890): issuing country, SE, identifier.
+_EIDAS = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}/SE/[A-Za-z0-9+/=\-._:]+")
+
+
 def mask_identity_numbers(text: str) -> str:
-    """Replace the last four digits of every personal or coordination number with ****."""
+    """Replace the last four digits of every personal or coordination number with ****, and
+    every eIDAS person identifier with its masked form (DE/SE/****7890)."""
+    if "/SE/" in text:
+        text = _EIDAS.sub(lambda match: mask_eidas_identifier(match.group(0)), text)
     return _CANDIDATE.sub(_mask_match, text)
 
 

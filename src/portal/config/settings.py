@@ -46,10 +46,24 @@ BASE_URL = (env_str("PORTAL_BASE_URL") or ("" if PRODUCTION else "http://127.0.0
 )
 
 # --- e-ID --------------------------------------------------------------------------------------
-#: Issuers whose e-ID may be used to log in (R12); anything else is refused.
-EID_ALLOWED_ISSUERS = env_list("EID_ALLOWED_ISSUERS", ["bankid"])
-#: Lowest assurance level accepted (loa2, loa3 or loa4, as in the Swedish e-ID trust framework).
-EID_MIN_ASSURANCE = env_choice("EID_MIN_ASSURANCE", "loa3", ("loa2", "loa3", "loa4"))
+#: Issuers whose e-ID may be used (R12), in any order: bankid, freja, oidc (Sweden Connect over
+#: OpenID Connect), saml (Sweden Connect over SAML) and eidas (Sweden Connect's eIDAS connector, for
+#: foreign e-ID). Anything else is refused. In development every one is on, each against its local
+#: counterpart; in production only BankID unless the agency lists more.
+EID_ALLOWED_ISSUERS = env_list(
+    "EID_ALLOWED_ISSUERS",
+    ["bankid"] if PRODUCTION else ["bankid", "freja", "oidc", "saml", "eidas"],
+)
+_LOA_CHOICES = ("loa2", "loa3", "loa4")
+#: Lowest assurance level accepted to log in (loa2, loa3 or loa4, the Swedish trust framework's).
+EID_MIN_ASSURANCE = env_choice("EID_MIN_ASSURANCE", "loa3", _LOA_CHOICES)
+#: Lowest assurance level accepted to sign (an enrolment, a change of signatory), never below the
+#: login's.
+EID_MIN_ASSURANCE_SIGN = max(
+    env_choice("EID_MIN_ASSURANCE_SIGN", "loa3", _LOA_CHOICES), EID_MIN_ASSURANCE
+)
+#: Settings each allowed issuer needs in production: (setting, value) per issuer code.
+_EID_REQUIRED: dict[str, list[tuple[str, str]]] = {}
 #: The local BankID simulator and its test app: for development and demos only.
 EID_SIMULATOR = env_bool("PORTAL_EID_SIMULATOR", default=not PRODUCTION)
 BANKID_API_URL = env_str(
@@ -76,6 +90,151 @@ BANKID_AUTOSTART_URL = (
     if EID_SIMULATOR
     else "bankid:///?autostarttoken={token}&redirect=null"
 )
+_EID_REQUIRED["bankid"] = [
+    ("BANKID_CLIENT_CERT", BANKID_CLIENT_CERT),
+    ("BANKID_CLIENT_KEY", BANKID_CLIENT_KEY),
+    ("BANKID_CA_CERT", BANKID_CA_CERT),
+]
+
+# --- Freja eID (relying-party REST API over mutual TLS) ------------------------------------------
+#: Freja eID's relying-party API. Freja's test environment: https://services.test.frejaeid.com.
+FREJA_API_URL = env_str(
+    "FREJA_API_URL",
+    "https://services.prod.frejaeid.com" if PRODUCTION else "https://127.0.0.1:8445",
+).rstrip("/")
+# In development the Freja simulator's test PKI (generated at first start, never committed).
+_FREJA_SIMULATOR_PKI = VAR_DIR / "freja"
+FREJA_CLIENT_CERT = env_str(
+    "FREJA_CLIENT_CERT", "" if PRODUCTION else str(_FREJA_SIMULATOR_PKI / "client.pem")
+)
+FREJA_CLIENT_KEY = env_str(
+    "FREJA_CLIENT_KEY", "" if PRODUCTION else str(_FREJA_SIMULATOR_PKI / "client.key")
+)
+FREJA_CA_CERT = env_str("FREJA_CA_CERT", "" if PRODUCTION else str(_FREJA_SIMULATOR_PKI / "ca.pem"))
+#: Freja's certificate(s) for the signed results (JWS), in one PEM file.
+FREJA_SIGNING_CERT = env_str(
+    "FREJA_SIGNING_CERT", "" if PRODUCTION else str(_FREJA_SIMULATOR_PKI / "signing.pem")
+)
+FREJA_TIMEOUT_SECONDS = env_int("FREJA_TIMEOUT_SECONDS", 10, minimum=1)
+#: The simulator's test app, where "Freja eID on this device" leads (development only).
+FREJA_SIMULATOR_APP_URL = env_str("FREJA_SIMULATOR_APP_URL", "http://127.0.0.1:8446").rstrip("/")
+_EID_REQUIRED["freja"] = [
+    ("FREJA_CLIENT_CERT", FREJA_CLIENT_CERT),
+    ("FREJA_CLIENT_KEY", FREJA_CLIENT_KEY),
+    ("FREJA_CA_CERT", FREJA_CA_CERT),
+    ("FREJA_SIGNING_CERT", FREJA_SIGNING_CERT),
+]
+
+# --- Sweden Connect over OpenID Connect ----------------------------------------------------------
+#: The OpenID Provider's issuer identifier, exactly as in its discovery document (read from
+#: <issuer>/.well-known/openid-configuration). Development: the local OpenID Provider.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "" if PRODUCTION else "http://127.0.0.1:8447")
+#: The portal's client_id, as registered with the provider.
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "" if PRODUCTION else "portal-development")
+#: The portal's private key (PEM) for private_key_jwt; its public half is served at
+#: /oidc/jwks.json. Development: generated under var/oidc at first use, never committed.
+OIDC_CLIENT_KEY = env_str(
+    "OIDC_CLIENT_KEY", "" if PRODUCTION else str(VAR_DIR / "oidc" / "client.key")
+)
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+#: CA certificates (PEM) the provider's TLS certificate is checked against; empty: the usual ones.
+OIDC_CA_CERT = env_str("OIDC_CA_CERT")
+#: Scopes asked for besides openid (only those the provider lists in scopes_supported are sent).
+OIDC_SCOPES = env_list(
+    "OIDC_SCOPES",
+    [
+        "https://id.oidc.se/scope/naturalPersonNumber",
+        "https://id.oidc.se/scope/naturalPersonInfo",
+        "https://id.swedenconnect.se/scope/eidasNaturalPersonIdentity",
+        "https://id.swedenconnect.se/scope/eidasSwedishIdentity",
+    ],
+)
+#: Also send the authentication request as a signed Request Object (Sweden Connect recommends it).
+OIDC_SIGNED_REQUEST = env_bool("OIDC_SIGNED_REQUEST", default=True)
+#: Identity binding processes under which a foreign e-ID's mappedPersonalIdentityNumber (or
+#: mappedCoordinationNumber) is taken as the person's personal number; others are ignored.
+OIDC_EIDAS_ACCEPTED_PNR_BINDINGS = env_list(
+    "OIDC_EIDAS_ACCEPTED_PNR_BINDINGS",
+    [
+        "http://id.swedenconnect.se/id-binding/process/swedish-eid",
+        "http://id.swedenconnect.se/id-binding/process/populationregister",
+    ],
+)
+_EID_REQUIRED["oidc"] = [
+    ("OIDC_ISSUER", OIDC_ISSUER),
+    ("OIDC_CLIENT_ID", OIDC_CLIENT_ID),
+    ("OIDC_CLIENT_KEY", OIDC_CLIENT_KEY),
+]
+
+# --- Sweden Connect over SAML, and its eIDAS connector ------------------------------------------
+# One SP entity for both: "saml" (Swedish e-ID) and "eidas" (foreign e-ID through the connector).
+# In development everything points at the local test IdP (`portal saml-idp`, port 8448) and the
+# keys are throw-away ones generated under var/saml at first use.
+_SAML_DIR = VAR_DIR / "saml"
+#: The SP's entityID as registered with the federation.
+SAML_SP_ENTITY_ID = env_str("SAML_SP_ENTITY_ID") or (
+    BASE_URL + "/saml/metadata.xml" if BASE_URL else ""
+)
+#: The SP's signing key pair (signs authentication requests; published with use="signing").
+SAML_SP_KEY = env_str("SAML_SP_KEY", "" if PRODUCTION else str(_SAML_DIR / "sp-signing.key"))
+SAML_SP_CERT = env_str("SAML_SP_CERT", "" if PRODUCTION else str(_SAML_DIR / "sp-signing.pem"))
+#: A separate encryption key pair (use="encryption"), so each can be rolled over on its own.
+SAML_SP_ENCRYPTION_KEY = env_str(
+    "SAML_SP_ENCRYPTION_KEY", "" if PRODUCTION else str(_SAML_DIR / "sp-encryption.key")
+)
+SAML_SP_ENCRYPTION_CERT = env_str(
+    "SAML_SP_ENCRYPTION_CERT", "" if PRODUCTION else str(_SAML_DIR / "sp-encryption.pem")
+)
+#: Keys of earlier encryption certificates, still tried for decryption during a key rollover.
+SAML_SP_PREVIOUS_ENCRYPTION_KEYS = env_list("SAML_SP_PREVIOUS_ENCRYPTION_KEYS")
+SAML_SP_ENTITY_CATEGORIES = env_list(
+    "SAML_SP_ENTITY_CATEGORIES",
+    [
+        "http://id.elegnamnden.se/ec/1.0/loa3-pnr",
+        "http://id.elegnamnden.se/ec/1.0/eidas-naturalperson",
+        "http://id.elegnamnden.se/st/1.0/public-sector-sp",
+        "http://id.swedenconnect.se/contract/sc/sweden-connect",
+        "http://id.swedenconnect.se/general-ec/1.0/accepts-coordination-number",
+    ],
+)
+SAML_IDP_ENTITY_ID = env_str(
+    "SAML_IDP_ENTITY_ID", "" if PRODUCTION else "http://127.0.0.1:8448/idp/se"
+)
+SAML_EIDAS_IDP_ENTITY_ID = env_str(
+    "SAML_EIDAS_IDP_ENTITY_ID", "" if PRODUCTION else "http://127.0.0.1:8448/idp/eidas"
+)
+#: The federation's signed metadata: a URL or a file.
+SAML_IDP_METADATA = env_str(
+    "SAML_IDP_METADATA",
+    "https://md.swedenconnect.se/entities" if PRODUCTION else "http://127.0.0.1:8448/metadata",
+)
+#: The certificate the metadata's signature is verified with (the test IdP's in development).
+SAML_METADATA_SIGNING_CERT = env_str(
+    "SAML_METADATA_SIGNING_CERT",
+    "" if PRODUCTION else str(_SAML_DIR / "idp" / "metadata-signing.pem"),
+)
+SAML_XMLSEC_BINARY = env_str("SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1")
+SAML_REQUEST_BINDING = env_choice("SAML_REQUEST_BINDING", "post", ("post", "redirect"))
+#: Identity binding processes under which the eIDAS connector's mappedPersonalIdentityNumber is
+#: taken as the person's Swedish personal identity number; empty: never.
+SAML_EIDAS_ACCEPTED_PNR_BINDINGS = env_list(
+    "SAML_EIDAS_ACCEPTED_PNR_BINDINGS",
+    [
+        "http://id.swedenconnect.se/id-binding/process/swedish-eid",
+        "http://id.swedenconnect.se/id-binding/process/populationregister",
+    ],
+)
+_SAML_REQUIRED = [
+    ("SAML_SP_ENTITY_ID", SAML_SP_ENTITY_ID),
+    ("SAML_SP_KEY", SAML_SP_KEY),
+    ("SAML_SP_CERT", SAML_SP_CERT),
+    ("SAML_SP_ENCRYPTION_KEY", SAML_SP_ENCRYPTION_KEY),
+    ("SAML_SP_ENCRYPTION_CERT", SAML_SP_ENCRYPTION_CERT),
+    ("SAML_IDP_METADATA", SAML_IDP_METADATA),
+    ("SAML_METADATA_SIGNING_CERT", SAML_METADATA_SIGNING_CERT),
+]
+_EID_REQUIRED["saml"] = [*_SAML_REQUIRED, ("SAML_IDP_ENTITY_ID", SAML_IDP_ENTITY_ID)]
+_EID_REQUIRED["eidas"] = [*_SAML_REQUIRED, ("SAML_EIDAS_IDP_ENTITY_ID", SAML_EIDAS_IDP_ENTITY_ID)]
 
 
 def _is_ed25519_key(text: str) -> bool:
@@ -111,16 +270,12 @@ def _refuse_insecure_production() -> None:
         problems.append("COMPANY_REGISTER is file (the fictional demo register)")
     if COMPANY_REGISTER == "http" and not COMPANY_REGISTER_URL:
         problems.append("COMPANY_REGISTER_URL is not set (the company register is http)")
-    if "bankid" in EID_ALLOWED_ISSUERS:
-        problems.extend(
-            f"{name} is not set (BankID is an allowed issuer)"
-            for name, value in (
-                ("BANKID_CLIENT_CERT", BANKID_CLIENT_CERT),
-                ("BANKID_CLIENT_KEY", BANKID_CLIENT_KEY),
-                ("BANKID_CA_CERT", BANKID_CA_CERT),
-            )
-            if not value
-        )
+    problems.extend(
+        f"{name} is not set ({issuer} is an allowed issuer)"
+        for issuer in EID_ALLOWED_ISSUERS
+        for name, value in _EID_REQUIRED.get(issuer, [])
+        if not value
+    )
     if not AUDIT_SIGNING_KEY:
         problems.append("PORTAL_AUDIT_SIGNING_KEY is not set (it signs the audit log's tree heads)")
     elif not _is_ed25519_key(AUDIT_SIGNING_KEY):

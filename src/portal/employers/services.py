@@ -36,6 +36,7 @@ from portal.employers.register import (
     get_register,
 )
 from portal.employers.state import transition
+from portal.identity.eidas_identifiers import person_masked
 from portal.identity.models import Person, Signature
 from portal.identity.numbers import mask_personal_number
 from portal.identity.signing import register_signature_handler
@@ -112,11 +113,36 @@ def rule_to_json(rule: SignatoryRule) -> dict[str, Any]:
     }
 
 
+def foreign_eid_message() -> str:
+    """Why a person who logged in with a foreign e-ID cannot connect an employer or sign as its
+    signatory, and what they can do instead."""
+    return _(
+        "Du har loggat in med en utländsk e-legitimation. Företagsregistret anger firmatecknare "
+        "med svenskt personnummer, så vi kan inte se att du får teckna firman. Därför kan du inte "
+        "ansluta arbetsgivaren eller skriva under anslutningen som firmatecknare. Be någon som får "
+        "teckna firman att ansluta arbetsgivaren. Sedan kan en behörighetsadministratör ge dig "
+        "behörighet med din eIDAS-identitet, och då kan du använda e-tjänsterna och själv vara "
+        "behörighetsadministratör."
+    )
+
+
 def enrolment_check(
     *, person: Person, organisation_number: str, request: HttpRequest | None = None
 ) -> Eligibility:
     """May ``person`` connect the employer with this (normalised) number? Refusals are audited and
-    say what the person can do instead."""
+    say what the person can do instead.
+
+    Someone known only by a foreign e-ID (no Swedish personal identity number) is refused before
+    the register is asked: signatories are registered by personal number, so they can never be
+    found among them."""
+    if not person.personal_number:
+        raise _refuse(
+            person=person,
+            request=request,
+            orgnr=organisation_number,
+            reason="foreign-eid",
+            message=foreign_eid_message(),
+        )
     try:
         company = get_register().lookup(organisation_number)
     except RegisterUnavailable:
@@ -150,9 +176,7 @@ def enrolment_check(
             )
             % {"name": company.name},
         )
-    if person.personal_number is None or not company.signatory_rule.is_signatory(
-        person.personal_number
-    ):
+    if not company.signatory_rule.is_signatory(person.personal_number):
         raise refuse(
             reason="not-signatory",
             message=_(
@@ -165,7 +189,7 @@ def enrolment_check(
     administrators: tuple[str, ...] = ()
     if employer is not None and employer.is_connected:
         administrators = tuple(
-            m.person.full_name or m.person.masked_identifier
+            m.person.full_name or person_masked(m.person)
             for m in Membership.objects.active()
             .filter(employer=employer, role=Role.ADMINISTRATOR)
             .select_related("person")
@@ -322,9 +346,9 @@ def on_enrolment_signed(*, signature: Signature, request: HttpRequest | None) ->
         reason = f"enrolment-{enrolment.state}"
     elif enrolment.expires_at <= timezone.now():
         reason = "enrolment-expired"
-    elif person.personal_number is None or not rule_from_json(
-        enrolment.signatory_rule
-    ).is_signatory(person.personal_number):
+    elif not person.personal_number:
+        reason = "foreign-eid"
+    elif not rule_from_json(enrolment.signatory_rule).is_signatory(person.personal_number):
         reason = "not-signatory"
     elif EnrolmentSignature.objects.filter(enrolment=enrolment, person=person).exists():
         reason = "already-signed"

@@ -70,6 +70,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def enrol(request: HttpRequest) -> HttpResponse:
     form = OrganisationNumberForm(request.POST or None)
+    # Someone with a foreign e-ID is told at once why they cannot connect an employer; a POST
+    # all the same gets the service's audited refusal, with the same explanation.
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["organisation_number"]
         eligibility = services.enrolment_check(
@@ -78,8 +80,15 @@ def enrol(request: HttpRequest) -> HttpResponse:
         if eligibility.open_enrolment is not None:
             return redirect("employers:enrolment", public_id=eligibility.open_enrolment.public_id)
         return redirect("employers:enrol-details", organisation_number=number)
+    person = _person(request)
     return render(
-        request, "employers/enrol.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "employers/enrol.html",
+        {
+            "form": form,
+            "foreign_eid": services.foreign_eid_message() if not person.personal_number else "",
+        },
+        status=400 if form.errors else 200,
     )
 
 
@@ -184,6 +193,7 @@ def enrolment_page(request: HttpRequest, public_id: str) -> HttpResponse:
                 "person"
             ),
             "may_sign": enrolment.state == Enrolment.State.AWAITING_SIGNATURES
+            and bool(person.personal_number)
             and person.personal_number not in signed,
         },
     )
@@ -259,6 +269,15 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def deregister(request: HttpRequest, public_id: UUID) -> HttpResponse:
     employer = employer_for(request, public_id, Permission.EMPLOYER_DEREGISTER)
+    # The request is signed with BankID, which needs a Swedish personal identity number.
+    may_sign = bool(_person(request).personal_number)
+    if request.method == "POST" and not may_sign:
+        return render(
+            request,
+            "employers/deregister.html",
+            {"employer": employer, "may_sign": may_sign},
+            status=400,
+        )
     if request.method == "POST":
         order = identity_services.eid_order_start(
             request=request,
@@ -271,7 +290,9 @@ def deregister(request: HttpRequest, public_id: UUID) -> HttpResponse:
             object_id=str(employer.public_id),
         )
         return redirect("identity:order", public_id=order.public_id)
-    return render(request, "employers/deregister.html", {"employer": employer})
+    return render(
+        request, "employers/deregister.html", {"employer": employer, "may_sign": may_sign}
+    )
 
 
 @authenticated

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from portal.eservices.models import Submission
+from portal.identity.eidas_identifiers import person_masked
 
 _REPLACEMENTS = str.maketrans({"–": "-", "—": "-", "”": '"', "“": '"', "’": "'", "…": "..."})
 
@@ -59,7 +60,7 @@ def receipt_pdf(
         ),
         (
             _("Skickad av"),
-            submission.submitted_by.full_name or submission.submitted_by.masked_identifier,
+            submission.submitted_by.full_name or person_masked(submission.submitted_by),
         ),
     ]
     if submission.flags.get("late"):

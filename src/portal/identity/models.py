@@ -78,7 +78,9 @@ class Person(AbstractBaseUser):
     def masked_identifier(self) -> str:
         if self.personal_number:
             return mask_personal_number(self.personal_number)
-        return str(_("utländsk e-legitimation"))
+        from portal.identity.eidas_identifiers import masked_identity  # noqa: PLC0415
+
+        return masked_identity(None, self.eidas_identifier)
 
 
 class EidTransaction(models.Model):
@@ -108,6 +110,8 @@ class EidTransaction(models.Model):
     hint_code = models.CharField(max_length=64, blank=True)
     message_key = models.CharField(max_length=32, blank=True)
     same_device = models.BooleanField(default=False)
+    #: The assurance level the completed identification reached (loa2, loa3, loa4).
+    assurance = models.CharField(max_length=8, blank=True)
     # The provider's secrets for this order (BankID: qrStartToken, qrStartSecret, autoStartToken).
     secrets = models.JSONField(default=dict)
     #: SHA-256 of a random value kept in the session that started the order.
@@ -192,3 +196,26 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.object_id} {self.signed_at:%Y-%m-%d}"
+
+
+class UsedAssertion(models.Model):
+    """A SAML assertion (or another single-use token) already accepted: each is accepted once
+    only. Kept until the assertion would have expired anyway, then removed by ``portal retention``.
+    """
+
+    issuer = models.CharField(max_length=32)
+    assertion_id = models.CharField(max_length=256)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("använd identitetsintygelse")
+        verbose_name_plural = _("använda identitetsintygelser")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "assertion_id"], name="used_assertion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.assertion_id}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,17 +24,30 @@ from portal import audit
 from portal.audit.constants import EventType
 from portal.audit.services import client_ip
 from portal.common.errors import ApplicationError, NotFoundError, ServiceUnavailableError
+from portal.identity.eidas_identifiers import (
+    is_valid_eidas_identifier,
+    normalise_eidas_identifier,
+)
 from portal.identity.models import EidTransaction, Login, Person, Signature
 from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
 from portal.identity.providers.base import (
+    Assurance,
     IdentityProvider,
+    IdentityRejected,
     Progress,
     ProviderError,
+    Redirect,
+    RedirectIdentityProvider,
     Started,
     StartRequest,
     VerifiedIdentity,
 )
-from portal.identity.providers.registry import assurance_accepted, get_provider, issuer_allowed
+from portal.identity.providers.registry import (
+    assurance_accepted,
+    get_provider,
+    issuer_allowed,
+    minimum_assurance,
+)
 from portal.identity.signing import signature_completed
 
 logger = structlog.get_logger(__name__)
@@ -62,6 +78,12 @@ class EidOrderRefused(NotFoundError):
     """The order id is unknown to this browser session, or its result was already used."""
 
     code = "eid-order-refused"
+
+
+class EidAnswerRefused(ApplicationError):
+    """A redirect flow's answer was refused (or the person cancelled at the identity provider)."""
+
+    code = "eid-answer-refused"
 
 
 def _session_binding(request: HttpRequest, *, create: bool) -> str:
@@ -98,15 +120,33 @@ def _provider(code: str) -> IdentityProvider:
     return provider
 
 
-def _started(order: EidTransaction) -> Started:
+def order_started(order: EidTransaction) -> Started:
+    """The provider's view of an order: its transaction id and secrets."""
     return Started(transaction_id=order.transaction_id, secrets=dict(order.secrets))
 
 
+_started = order_started
+
+
+def callback_url(request: HttpRequest, provider_code: str) -> str:
+    """Where a redirect flow's identity provider sends the browser back: the configured public
+    address when there is one (it is what the provider has registered), else this request's."""
+    path = reverse("identity:callback", kwargs={"provider": provider_code})
+    return (settings.BASE_URL + path) if settings.BASE_URL else request.build_absolute_uri(path)
+
+
 def _start_request(
-    request: HttpRequest, purpose: str, *, same_device: bool, visible_text: str | None
+    request: HttpRequest,
+    purpose: str,
+    *,
+    same_device: bool,
+    visible_text: str | None,
+    provider_code: str = "",
+    state: str = "",
 ) -> StartRequest:
+    kind: Literal["login", "sign"] = "sign" if purpose == EidTransaction.Purpose.SIGN else "login"
     return StartRequest(
-        purpose="sign" if purpose == EidTransaction.Purpose.SIGN else "login",
+        purpose=kind,
         end_user_ip=client_ip(request) or "127.0.0.1",
         user_agent=request.headers.get("user-agent", "")[:256],
         # A stable, anonymous identifier of this browser session for BankID's risk assessment.
@@ -114,6 +154,9 @@ def _start_request(
         referring_domain=request.get_host().split(":", 1)[0],
         same_device=same_device,
         visible_text=visible_text,
+        minimum=minimum_assurance(kind),
+        state=state,
+        callback_url=callback_url(request, provider_code) if provider_code else "",
     )
 
 
@@ -148,9 +191,18 @@ def eid_order_start(
         session_binding=binding, status=EidTransaction.Status.PENDING
     ):
         eid_order_cancel(request=request, order=old, reason="replaced")
+    public_id = uuid.uuid4()
+    redirect_flow = isinstance(provider, RedirectIdentityProvider)
     try:
         started = provider.start(
-            _start_request(request, purpose, same_device=same_device, visible_text=visible_text)
+            _start_request(
+                request,
+                purpose,
+                same_device=same_device,
+                visible_text=visible_text,
+                provider_code=provider_code if redirect_flow else "",
+                state=str(public_id),
+            )
         )
     except ProviderError as error:
         with transaction.atomic():
@@ -164,20 +216,26 @@ def eid_order_start(
         if error.transient:
             raise ServiceUnavailableError(message, code="eid-unavailable") from None
         raise ApplicationError(message, code="eid-start-failed") from None
+    order_secrets = dict(started.secrets)
+    if started.redirect is not None:
+        order_secrets["redirect_url"] = started.redirect.url
+        if started.redirect.form is not None:
+            order_secrets["redirect_form"] = json.dumps(started.redirect.form)
     with transaction.atomic():
         order = EidTransaction.objects.create(
+            public_id=public_id,
             purpose=purpose,
             provider=provider_code,
             transaction_id=started.transaction_id,
-            secrets=started.secrets,
-            same_device=same_device,
+            secrets=order_secrets,
+            same_device=same_device and not redirect_flow,
             session_binding=binding,
             end_user_ip=client_ip(request),
             next_url=next_url,
             visible_text=visible_text or "",
             object_type=object_type,
             object_id=object_id,
-            message_key="RFA13" if same_device else "RFA1",
+            message_key="" if redirect_flow else ("RFA13" if same_device else "RFA1"),
             person=_actor(request) if purpose == EidTransaction.Purpose.SIGN else None,
         )
         _record_order_event(
@@ -187,6 +245,107 @@ def eid_order_start(
             data={"provider": provider_code, "same_device": same_device},
         )
     return order
+
+
+def eid_order_redirect(order: EidTransaction) -> Redirect | None:
+    """Where a pending redirect-flow order sends the browser (None for other orders)."""
+    url = order.secrets.get("redirect_url")
+    if order.status != EidTransaction.Status.PENDING or not url:
+        return None
+    form = order.secrets.get("redirect_form")
+    return Redirect(url=url, form=json.loads(form) if form else None)
+
+
+def eid_redirect_finish(
+    *, request: HttpRequest, provider_code: str, params: Mapping[str, str]
+) -> EidTransaction:
+    """The browser is back from a redirect flow's identity provider: check the answer and complete
+    the order. A forged, foreign, replayed or refused answer is recorded and ``EidAnswerRefused``
+    (or ``EidOrderRefused``) raised with what to tell the person."""
+    provider = get_provider(provider_code)
+    if not isinstance(provider, RedirectIdentityProvider):
+        with transaction.atomic():
+            audit.record(
+                EventType.LOGIN_REFUSED,
+                actor=_actor(request),
+                request=request,
+                data={"provider": provider_code[:32], "reason": "issuer-not-allowed"},
+            )
+        raise EidAnswerRefused(_("Den e-legitimationen kan inte användas här."))
+    order = eid_order_for_session(request=request, public_id=provider.response_state(params))
+    if order.provider != provider_code or order.status != EidTransaction.Status.PENDING:
+        with transaction.atomic():
+            _record_order_event(
+                EventType.EID_ORDER_REFUSED,
+                request=request,
+                order=order,
+                data={
+                    "reason": "replay" if order.provider == provider_code else "wrong-provider",
+                    "provider": provider_code,
+                },
+            )
+        raise EidOrderRefused(_("Inloggningen är redan använd. Logga in på nytt."))
+    start_request = _start_request(
+        request,
+        order.purpose,
+        same_device=False,
+        visible_text=order.visible_text or None,
+        provider_code=provider_code,
+        state=str(order.public_id),
+    )
+    try:
+        identity = provider.finish(_started(order), params, start_request)
+    except IdentityRejected as rejected:
+        _refuse_answer(request=request, order=order, rejected=rejected)
+        if rejected.cancelled:
+            raise EidAnswerRefused(rejected.message or _("Inloggningen avbröts.")) from None
+        raise EidAnswerRefused(
+            rejected.message
+            or _(
+                "Inloggningen kunde inte genomföras. Försök igen eller välj en annan e-legitimation."
+            )
+        ) from None
+    except Exception:  # hostile input through third-party parsers: refused, never a 500
+        logger.exception("eid_answer_unexpected_error", provider=provider_code)
+        _refuse_answer(request=request, order=order, rejected=IdentityRejected("provider-error"))
+        raise EidAnswerRefused(
+            _("Inloggningen kunde inte genomföras. Försök igen eller välj en annan e-legitimation.")
+        ) from None
+    return _apply_progress(
+        request=request,
+        order=order,
+        progress=Progress("complete", "", identity=identity),
+        now=timezone.now(),
+    )
+
+
+def _refuse_answer(
+    *, request: HttpRequest, order: EidTransaction, rejected: IdentityRejected
+) -> None:
+    purpose = EidTransaction.Purpose(order.purpose)
+    with transaction.atomic():
+        locked = EidTransaction.objects.select_for_update().get(pk=order.pk)
+        if locked.status != EidTransaction.Status.PENDING:
+            return
+        locked.status = (
+            EidTransaction.Status.CANCELLED if rejected.cancelled else EidTransaction.Status.REFUSED
+        )
+        locked.hint_code = rejected.reason[:64]
+        locked.message_key = "CANCELLED" if rejected.cancelled else "REFUSED"
+        locked.finished_at = timezone.now()
+        locked.save()
+        if rejected.cancelled:
+            event = _CANCEL_EVENTS[purpose]
+        elif purpose == EidTransaction.Purpose.LOGIN:
+            event = EventType.LOGIN_REFUSED
+        else:
+            event = EventType.SIGNATURE_FAILED
+        _record_order_event(
+            event,
+            request=request,
+            order=locked,
+            data={"provider": locked.provider, "reason": rejected.reason[:64]},
+        )
 
 
 def eid_order_for_session(*, request: HttpRequest, public_id: str) -> EidTransaction:
@@ -223,6 +382,8 @@ def eid_order_poll(*, request: HttpRequest, order: EidTransaction) -> EidTransac
     if order.last_polled_at and now - order.last_polled_at < POLL_INTERVAL:
         return order
     provider = _provider(order.provider)
+    if isinstance(provider, RedirectIdentityProvider):
+        return order  # finished by the identity provider's answer, not by polling
     try:
         progress = provider.poll(_started(order), same_device=order.same_device)
     except ProviderError as error:
@@ -344,11 +505,25 @@ def _complete(
 ) -> None:
     purpose = EidTransaction.Purpose(order.purpose)
     order.finished_at = now
+    order.assurance = str(identity.assurance)
     refusal = ""
-    if not issuer_allowed(identity.issuer):
+    if not issuer_allowed(identity.issuer) or identity.issuer != order.provider:
         refusal = "issuer-not-allowed"
-    elif not assurance_accepted(identity.assurance):
+    elif not assurance_accepted(Assurance(identity.assurance), str(purpose)):
         refusal = "assurance-too-low"
+    elif not identity.personal_number and not identity.eidas_identifier:
+        refusal = "missing-personal-number"
+    elif (
+        identity.transaction_id
+        and identity.transaction_id != order.transaction_id
+        and EidTransaction.objects.filter(
+            provider=order.provider, transaction_id=identity.transaction_id
+        ).exists()
+    ):
+        # The provider's transaction (a SAML assertion, an ID token) was used once already.
+        refusal = "replayed"
+    elif identity.transaction_id:
+        order.transaction_id = identity.transaction_id[:128]
     person = None if refusal else _person_from_identity(identity)
     if person is None and not refusal:
         refusal = "invalid-identity"
@@ -406,18 +581,24 @@ def _complete(
 
 
 def _person_from_identity(identity: VerifiedIdentity) -> Person | None:
-    """The person the e-ID names, created at their first login; names refreshed every time."""
-    if not identity.personal_number:
+    """The person the e-ID names, created at their first login; names refreshed every time. A
+    Swedish personal identity number wins; a foreign e-ID without one is known by its eIDAS
+    person identifier."""
+    defaults = {"given_name": identity.given_name, "surname": identity.surname, "password": "!"}
+    if identity.personal_number:
+        try:
+            number = normalise_personal_number(identity.personal_number)
+        except InvalidPersonalNumber:
+            logger.warning("eid_invalid_personal_number", issuer=identity.issuer)
+            return None
+        person, created = Person.objects.get_or_create(personal_number=number, defaults=defaults)
+    elif identity.eidas_identifier and is_valid_eidas_identifier(identity.eidas_identifier):
+        person, created = Person.objects.get_or_create(
+            eidas_identifier=normalise_eidas_identifier(identity.eidas_identifier),
+            defaults=defaults,
+        )
+    else:
         return None
-    try:
-        number = normalise_personal_number(identity.personal_number)
-    except InvalidPersonalNumber:
-        logger.warning("eid_invalid_personal_number", issuer=identity.issuer)
-        return None
-    person, created = Person.objects.get_or_create(
-        personal_number=number,
-        defaults={"given_name": identity.given_name, "surname": identity.surname, "password": "!"},
-    )
     if not created and (person.given_name, person.surname) != (
         identity.given_name,
         identity.surname,
@@ -455,7 +636,7 @@ def _login(*, request: HttpRequest, order: EidTransaction) -> Person:
     """Inside the caller's transaction, with ``order`` locked: use the order, log in, record."""
     person = order.person
     assert person is not None  # noqa: S101 (checked by the caller)
-    assurance = str(_provider(order.provider).assurance)
+    assurance = order.assurance or str(_provider(order.provider).assurance)
     order.consumed_at = timezone.now()
     order.save(update_fields=["consumed_at"])
     login(request, person, backend="django.contrib.auth.backends.ModelBackend")
@@ -476,7 +657,13 @@ def _login(*, request: HttpRequest, order: EidTransaction) -> Person:
         request=request,
         object_type="eid-order",
         object_id=str(order.public_id),
-        data={"provider": order.provider, "assurance": assurance},
+        # Which issuer, at which level, and the issuer's own transaction identifier (R12).
+        data={
+            "provider": order.provider,
+            "issuer": order.provider,
+            "assurance": assurance,
+            "transaction": order.transaction_id,
+        },
     )
     return person
 

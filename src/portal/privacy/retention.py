@@ -6,6 +6,7 @@
 | drafts of forms (and their unsent attachments) | 30 days untouched | ``PORTAL_DRAFT_DAYS`` |
 | login records (and their e-ID orders) | 13 months | ``PORTAL_LOGIN_RETENTION_DAYS`` |
 | e-ID orders that led to no login or signature | 30 days | ``PORTAL_EID_ORDER_RETENTION_DAYS`` |
+| used SAML assertion ids (against replay) | until the assertion expires | (the assertion) |
 | sessions | until they expire | (the session settings) |
 | the audit log | by its own rule | ``PORTAL_AUDIT_RETENTION_YEARS``, ``portal audit purge`` |
 
@@ -25,7 +26,7 @@ from django.utils import timezone
 from portal import audit
 from portal.audit.constants import EventType
 from portal.eservices.framework import drafts_purge
-from portal.identity.models import EidTransaction, Login
+from portal.identity.models import EidTransaction, Login, UsedAssertion
 
 
 def _recorded(what: str, count: int, before: datetime) -> None:
@@ -71,6 +72,14 @@ def sessions_purge(*, now: datetime) -> int:
     return count
 
 
+def used_assertions_purge(*, now: datetime) -> int:
+    """Forget used assertion ids whose assertions have expired: they can no longer be replayed."""
+    with transaction.atomic():
+        count, _by_model = UsedAssertion.objects.filter(expires_at__lt=now).delete()
+        _recorded("used-assertions", count, now)
+    return count
+
+
 def retention_run(*, now: datetime | None = None) -> dict[str, int]:
     """Every purge of the retention rules; returns how much each removed."""
     now = now or timezone.now()
@@ -79,4 +88,5 @@ def retention_run(*, now: datetime | None = None) -> dict[str, int]:
         "logins": logins_purge(now=now),
         "eid_orders": eid_orders_purge(now=now),
         "sessions": sessions_purge(now=now),
+        "used_assertions": used_assertions_purge(now=now),
     }

@@ -14,6 +14,7 @@ from portal.identity.bankid.client import (
     Requirement,
     WebContext,
 )
+from portal.identity.bankid.qr import qr_auth_code
 from portal.identity.providers.base import (
     Assurance,
     IdentityProvider,
@@ -147,3 +148,18 @@ class BankIDProvider(IdentityProvider):
 
     def message(self, key: str) -> str:
         return messages.text(key)
+
+    def qr_content(self, started: Started, seconds: int) -> str:
+        """The animated QR code's frame: ``bankid.<token>.<seconds>.<HMAC(secret, seconds)>``,
+        computed on the server so that the secret never reaches the browser."""
+        token = started.secrets.get("qr_start_token", "")
+        secret = started.secrets.get("qr_start_secret", "")
+        return f"bankid.{token}.{seconds}.{qr_auth_code(secret, seconds)}"
+
+    def app_button(self) -> str:
+        return messages.text("RFA18")
+
+    def app_url(self, started: Started) -> str:
+        return settings.BANKID_AUTOSTART_URL.format(
+            token=started.secrets.get("auto_start_token", "")
+        )
