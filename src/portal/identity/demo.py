@@ -8,6 +8,19 @@ coordination number shows that people without a personal number are handled too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class PersonLike(Protocol):
+    """Anything with a person's number and names, such as a ``DemoPerson``: what the local e-ID
+    counterparts (the simulators, the test IdP) offer as their people."""
+
+    @property
+    def personal_number(self) -> str: ...
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def surname(self) -> str: ...
 
 
 @dataclass(frozen=True)

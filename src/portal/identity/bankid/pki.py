@@ -10,21 +10,18 @@ nothing but a local simulator.
 
 from __future__ import annotations
 
-import fcntl
 import ipaddress
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from portal.identity import keyfiles
 
 CA_COMMON_NAME = "Portal BankID Simulator Test CA"
 SERVER_COMMON_NAME = "localhost"
@@ -35,14 +32,6 @@ CA_VALIDITY = timedelta(days=3652)
 SERVER_VALIDITY = timedelta(days=730)
 CLIENT_VALIDITY = timedelta(days=730)
 USER_VALIDITY = timedelta(days=730)
-#: Certificates expiring sooner than this are replaced, so a long-lived var/ never breaks mid-demo.
-RENEW_BEFORE = timedelta(days=30)
-#: Back-dated so that a client whose clock is a little behind still accepts a fresh certificate.
-CLOCK_SKEW = timedelta(hours=1)
-
-_DIRECTORY_MODE = 0o700
-_PRIVATE_MODE = 0o600
-_PUBLIC_MODE = 0o644
 
 
 @dataclass(frozen=True)
@@ -89,12 +78,9 @@ def ensure_test_pki(directory: Path) -> TestPki:
     the simulator can both call this at start-up; otherwise all six files are made anew (a new
     server certificate under an old CA would do, but one rule is easier to reason about).
     """
-    if not directory.exists():
-        directory.mkdir(mode=_DIRECTORY_MODE, parents=True, exist_ok=True)
-        # mkdir's mode is filtered through the umask; the keys' directory must not be.
-        directory.chmod(_DIRECTORY_MODE)
+    keyfiles.ensure_directory(directory)
     pki = TestPki.in_directory(directory)
-    with _exclusive_lock(directory / ".lock"):
+    with keyfiles.exclusive_lock(directory / ".lock"):
         if not _is_usable(pki, now=datetime.now(UTC)):
             _generate(pki)
     return pki
@@ -102,7 +88,7 @@ def ensure_test_pki(directory: Path) -> TestPki:
 
 def load_ca(pki: TestPki) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     """The CA's certificate and private key, to issue user certificates and sign OCSP responses."""
-    return _load_certificate(pki.ca_cert), _load_key(pki.ca_key)
+    return keyfiles.load_certificate(pki.ca_cert), keyfiles.load_ec_key(pki.ca_key)
 
 
 def issue_user_certificate(
@@ -126,20 +112,7 @@ def issue_user_certificate(
     now = datetime.now(UTC)
     certificate = (
         _leaf_builder(subject, key.public_key(), ca_cert, now=now, validity=USER_VALIDITY)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(keyfiles.key_usage(content_commitment=True), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     return certificate, key
@@ -151,35 +124,17 @@ def issue_user_certificate(
 def _generate(pki: TestPki) -> None:
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, CA_COMMON_NAME),
-        ]
-    )
     ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(now + CA_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        keyfiles.certificate_builder(
+            keyfiles.subject_name(ORGANIZATION, CA_COMMON_NAME),
+            ca_key.public_key(),
+            now=now,
+            validity=CA_VALIDITY,
+            ca=True,
+        )
         .add_extension(
-            x509.KeyUsage(
-                # digitalSignature: the CA signs the OCSP responses itself.
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            # digitalSignature: the CA signs the OCSP responses itself.
+            keyfiles.key_usage(certificate_signing=True),
             critical=True,
         )
         .add_extension(
@@ -197,7 +152,7 @@ def _generate(pki: TestPki) -> None:
             now=now,
             validity=SERVER_VALIDITY,
         )
-        .add_extension(_tls_key_usage(), critical=True)
+        .add_extension(keyfiles.key_usage(), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
             x509.SubjectAlternativeName(
@@ -221,28 +176,19 @@ def _generate(pki: TestPki) -> None:
             now=now,
             validity=CLIENT_VALIDITY,
         )
-        .add_extension(_tls_key_usage(), critical=True)
+        .add_extension(keyfiles.key_usage(), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
 
     # The CA goes last: a half-written set fails _is_usable and is made again on the next call.
-    _write_private(pki.server_key, server_key)
-    _write_certificate(pki.server_cert, server_cert)
-    _write_private(pki.client_key, client_key)
-    _write_certificate(pki.client_cert, client_cert)
-    _write_private(pki.ca_key, ca_key)
-    _write_certificate(pki.ca_cert, ca_cert)
+    keyfiles.write_key_pair(pki.server_key, server_key, pki.server_cert, server_cert)
+    keyfiles.write_key_pair(pki.client_key, client_key, pki.client_cert, client_cert)
+    keyfiles.write_key_pair(pki.ca_key, ca_key, pki.ca_cert, ca_cert)
 
 
 def _leaf_name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
+    return keyfiles.subject_name(ORGANIZATION, common_name)
 
 
 def _leaf_builder(
@@ -255,14 +201,9 @@ def _leaf_builder(
 ) -> x509.CertificateBuilder:
     ca_key_id = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(now + validity)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        keyfiles.certificate_builder(
+            subject, public_key, issuer=ca_cert.subject, now=now, validity=validity
+        )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id),
             critical=False,
@@ -271,94 +212,22 @@ def _leaf_builder(
     )
 
 
-def _tls_key_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-# --- Files --------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    # The portal and the simulator may start together; without the lock each could replace files
-    # the other has just written, leaving a server certificate from one CA and a CA from another.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE_MODE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.unlink(missing_ok=True)
-    # Created with its final mode, so a private key is never readable by others, not even briefly.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    temporary.chmod(mode)
-    temporary.replace(path)
-
-
-def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    data = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    _write_atomically(path, data, _PRIVATE_MODE)
-
-
-def _write_certificate(path: Path, certificate: x509.Certificate) -> None:
-    _write_atomically(path, certificate.public_bytes(serialization.Encoding.PEM), _PUBLIC_MODE)
-
-
-def _load_certificate(path: Path) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(path.read_bytes())
-
-
-def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise TypeError(f"{path} does not hold an EC private key")
-    return key
+# --- Reuse --------------------------------------------------------------------------------------
 
 
 def _is_usable(pki: TestPki, *, now: datetime) -> bool:
-    """Whether all six files exist, belong together and stay valid for at least RENEW_BEFORE."""
+    """Whether all six files exist, belong together and stay valid long enough."""
     if not all(path.is_file() for path in pki.files()):
         return False
     try:
         ca_cert, ca_key = load_ca(pki)
         pairs = (
             (ca_cert, ca_key),
-            (_load_certificate(pki.server_cert), _load_key(pki.server_key)),
-            (_load_certificate(pki.client_cert), _load_key(pki.client_key)),
+            (keyfiles.load_certificate(pki.server_cert), keyfiles.load_ec_key(pki.server_key)),
+            (keyfiles.load_certificate(pki.client_cert), keyfiles.load_ec_key(pki.client_key)),
         )
-        for certificate, key in pairs:
-            if certificate.public_key() != key.public_key():
-                return False
-            if not (
-                certificate.not_valid_before_utc <= now
-                and certificate.not_valid_after_utc - now > RENEW_BEFORE
-            ):
-                return False
-            certificate.verify_directly_issued_by(ca_cert)
-    except (OSError, ValueError, TypeError, InvalidSignature):
+    except (OSError, ValueError, TypeError):
         return False
-    return True
+    return all(
+        keyfiles.is_current(certificate, key, now=now, issuer=ca_cert) for certificate, key in pairs
+    )

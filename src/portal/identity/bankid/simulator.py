@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import html
@@ -28,10 +27,7 @@ import logging
 import math
 import re
 import secrets
-import socket
-import socketserver
 import ssl
-import sys
 import threading
 import time
 import uuid
@@ -39,9 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Final, Literal, NoReturn, Protocol, Self
+from typing import Any, Final, Literal, NoReturn
 from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
@@ -51,8 +45,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509 import ocsp
 
+from portal.identity import localserver
 from portal.identity.bankid.pki import TestPki, issue_user_certificate, load_ca
 from portal.identity.bankid.qr import QR_PREFIX, qr_auth_code
+from portal.identity.demo import PersonLike
+from portal.identity.localserver import AppError
 
 #: One INFO line per call (method, path, status, duration); what happens to orders is at DEBUG.
 #: Personal numbers are masked everywhere (19121212-****).
@@ -72,10 +69,6 @@ DEFAULT_SURNAME: Final = "Testsson"
 MAX_SLOW_SECONDS: Final = 600.0
 
 _MAX_BODY_BYTES = 1024 * 1024
-_HANDSHAKE_TIMEOUT = 10.0
-_IDLE_TIMEOUT = 30.0
-#: How often the serving loops look for stop(): the longest stop() waits.
-_POLL_INTERVAL = 0.05
 _DEFAULT_BODY_TIMEOUT = 10.0
 _MAX_NAME_LENGTH = 100
 _SHORT_REF_LENGTH = 8
@@ -157,28 +150,7 @@ class ApiError(Exception):
         return {"errorCode": self.error_code, "details": self.details}
 
 
-class AppError(Exception):
-    """A refusal of the test app or its control API, with a Swedish message for the person."""
-
-    def __init__(self, status: HTTPStatus, error_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-        self.message = message
-
-
 # --- People, scripts, mode ----------------------------------------------------------------------
-
-
-class PersonLike(Protocol):
-    """Anything with a person's number and names, such as ``portal.identity.demo.DemoPerson``."""
-
-    @property
-    def personal_number(self) -> str: ...
-    @property
-    def given_name(self) -> str: ...
-    @property
-    def surname(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -1144,171 +1116,30 @@ def _ocsp_response(
 
 def server_ssl_context(pki: TestPki) -> ssl.SSLContext:
     """The API's TLS: 1.2 or newer, and a client certificate issued by the test CA is required."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_cert_chain(pki.server_cert, pki.server_key)
-    context.load_verify_locations(cafile=pki.ca_cert)
-    context.set_alpn_protocols(["http/1.1"])
-    return context
+    return localserver.mutual_tls_context(pki.server_cert, pki.server_key, pki.ca_cert)
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that knows its open connections, so ``stop`` can end them."""
+class _Server(localserver.LocalServer):
+    """The API's server (with TLS) or the test app's, sharing the simulator's state."""
 
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        state: SimulatorState,
-    ) -> None:
-        host = address[0]
-        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.state = state
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can stall on a machine without
-        # working reverse DNS; the simulator never needs the name.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, client_address = super().get_request()
-        # Without it, Nagle's algorithm and delayed ACKs hold the body (a second write after the
-        # headers) back by up to 40 ms on every answer.
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, client_address
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        try:
-            super().finish_request(request, client_address)
-        finally:
-            with self._connections_lock:
-                self._connections.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
-            # A client that goes away mid-answer is normal (a closed browser tab, a timeout).
-            logger.debug("BankID simulator: connection ended: %s", error)
-        else:
-            logger.error("BankID simulator: unexpected error", exc_info=error)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            # A connection the client has closed already cannot be shut down; that is fine.
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+    label = "BankID simulator"
+    log = logger
+    state: SimulatorState
 
 
-class _ApiServer(_Server):
-    def __init__(
-        self, address: tuple[str, int], state: SimulatorState, context: ssl.SSLContext
-    ) -> None:
-        self.ssl_context = context
-        super().__init__(address, _ApiHandler, state)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The handshake runs here, in the connection's own thread, so that a client that never
-        # finishes it cannot hold up the accept loop.
-        request.settimeout(_HANDSHAKE_TIMEOUT)
-        try:
-            connection = self.ssl_context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as error:
-            logger.info(
-                "BankID simulator: TLS handshake refused: %s",
-                getattr(error, "reason", None) or error,
-            )
-            return
-        try:
-            super().finish_request(connection, client_address)
-        finally:
-            connection.close()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(localserver.LocalHandler):
     server_version = "BankIDSimulator/6.0"
-    sys_version = ""
-    timeout = _IDLE_TIMEOUT
     server: _Server
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # The handlers log their own access line, with the duration and masked numbers.
-        pass
-
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class's name
-        # The base class writes to stderr what it refuses (a malformed request line, a timeout).
-        logger.debug("BankID simulator: %s", _loggable(format % args))
+        super().log_message("%s", _loggable(format % args))
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            raise _BodyError("invalidParameters", "Chunked request bodies are not supported.")
-        length_text = self.headers.get("Content-Length")
-        if length_text is None:
-            return b""
-        if not (length_text.isascii() and length_text.isdigit()):
-            self.close_connection = True
-            raise _BodyError("invalidParameters", "Content-Length is not a number.")
-        length = int(length_text)
-        if length > _MAX_BODY_BYTES:
-            self.close_connection = True
-            raise _BodyError("invalidParameters", "The request body is too large.")
-        self.connection.settimeout(self.server.state.body_timeout)
-        try:
-            body = self.rfile.read(length)
-        except TimeoutError:
-            self.close_connection = True
-            raise _BodyError("requestTimeout", "The request body did not arrive in time.") from None
-        finally:
-            self.connection.settimeout(self.timeout)
-        if len(body) < length:
-            self.close_connection = True
-            raise _BodyError("invalidParameters", "The request body ended early.")
-        return body
-
-    def _send(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _send_json(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self._send(status, body, "application/json")
+    def _body(self) -> bytes:
+        return self._read_body(_MAX_BODY_BYTES, self.server.state.body_timeout)
 
 
-class _BodyError(Exception):
-    def __init__(self, error_code: str, details: str) -> None:
-        super().__init__(details)
-        self.error_code = error_code
-        self.details = details
+def _body_error_code(error: localserver.BodyError) -> str:
+    return "requestTimeout" if error.timed_out else "invalidParameters"
 
 
 _API_ENDPOINTS: Final = frozenset({"auth", "sign", "collect", "cancel"})
@@ -1317,26 +1148,7 @@ _API_ENDPOINTS: Final = frozenset({"auth", "sign", "collect", "cancel"})
 class _ApiHandler(_Handler):
     """The RP API: POST with a JSON object to /rp/v6.0/{auth,sign,collect,cancel}."""
 
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_OPTIONS(self) -> None:
-        self._handle()
+    methods = frozenset({"POST", "GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # What http.server refuses by itself (a malformed request line, an unknown method) is
@@ -1384,9 +1196,9 @@ class _ApiHandler(_Handler):
     def _answer(self, path: str) -> tuple[dict[str, Any], float]:
         state = self.server.state
         try:
-            body = self._read_body()
-        except _BodyError as error:
-            raise ApiError(error.error_code, error.details) from None
+            body = self._body()
+        except localserver.BodyError as error:
+            raise ApiError(_body_error_code(error), error.message) from None
         endpoint = (
             path.removeprefix(API_BASE_PATH + "/") if path.startswith(API_BASE_PATH + "/") else ""
         )
@@ -1444,16 +1256,6 @@ button.secondary { background: #fff; color: #193e4f; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }
 """
-_STYLE_HASH: Final = base64.b64encode(hashlib.sha256(_STYLE.encode("utf-8")).digest()).decode()
-_APP_HEADERS: Final[Mapping[str, str]] = {
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    # Not no-referrer: with it, browsers send "Origin: null" on the page's own form posts.
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 _DONE_MESSAGES: Final[Mapping[str, str]] = {
     "approved": "Klart – gå tillbaka till webbplatsen.",
     "declined": "Avbrutet – gå tillbaka till webbplatsen.",
@@ -1466,52 +1268,27 @@ _CONTROL_ORDER_PATH = re.compile(
 )
 
 
-class _AppHandler(_Handler):
+class _AppHandler(_Handler, localserver.SimulatorAppHandler):
     """The test app (HTML, in Swedish) and the JSON control API, on 127.0.0.1 only."""
 
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
+    access_label = "BankID simulator app"
+    page_headers = localserver.html_page_headers(_STYLE)
+    failure_text = b"Ett fel uppstod i simulatorn."
 
     def _handle(self) -> None:
-        started = time.perf_counter()
         url = urlsplit(self.path)
-        status: int = HTTPStatus.INTERNAL_SERVER_ERROR
-        try:
-            status = self._route(url.path, parse_qs(url.query))
-        except OSError:
-            raise
-        except Exception:
-            logger.exception(
-                "BankID simulator: error answering %s %s", self.command, _loggable(url.path)
-            )
-            self.close_connection = True
-            self._send(
-                HTTPStatus.INTERNAL_SERVER_ERROR,
-                b"Ett fel uppstod i simulatorn.",
-                "text/plain; charset=utf-8",
-            )
-        logger.info(
-            "BankID simulator app: %s %s %d %.1f ms",
-            self.command,
-            _loggable(url.path),
-            status,
-            (time.perf_counter() - started) * 1000,
-        )
+        self._serve_request(lambda: self._route(url.path, parse_qs(url.query)), _loggable(url.path))
 
     def _route(self, path: str, query: Mapping[str, list[str]]) -> int:
         control = path.startswith("/control/")
         try:
-            body = self._read_body()
-        except _BodyError as error:
+            body = self._body()
+        except localserver.BodyError as error:
             return self._refuse(
                 control,
-                AppError(HTTPStatus.BAD_REQUEST, error.error_code, "Förfrågan kunde inte läsas."),
+                AppError(
+                    HTTPStatus.BAD_REQUEST, _body_error_code(error), "Förfrågan kunde inte läsas."
+                ),
                 query,
             )
         try:
@@ -1529,12 +1306,6 @@ class _AppHandler(_Handler):
             token = _valid_token(query)
             self._send_page(error.status, self._render(token=token, error=error.message))
         return error.status
-
-    def _check_host(self) -> None:
-        # A page on another site may not use the test app through DNS rebinding.
-        port = self.server.server_port
-        if self.headers.get("Host", "") not in {f"127.0.0.1:{port}", f"localhost:{port}"}:
-            raise AppError(HTTPStatus.BAD_REQUEST, "badHost", "Okänd värd i förfrågan.")
 
     # --- HTML ---
 
@@ -1586,35 +1357,6 @@ class _AppHandler(_Handler):
         location = "/?" + urlencode({"done": done, **({"autostarttoken": token} if token else {})})
         self._send(HTTPStatus.SEE_OTHER, b"", "text/plain; charset=utf-8", {"Location": location})
         return HTTPStatus.SEE_OTHER
-
-    def _check_same_origin(self) -> None:
-        # Forms cannot be posted from another site: that site could otherwise approve orders.
-        fetch_site = self.headers.get("Sec-Fetch-Site")
-        origin = self.headers.get("Origin")
-        if fetch_site is not None:
-            allowed = fetch_site in {"same-origin", "none"}
-        else:
-            allowed = origin is None or origin == f"http://{self.headers.get('Host', '')}"
-        if not allowed:
-            raise AppError(
-                HTTPStatus.FORBIDDEN, "crossSite", "Formuläret skickades från en annan webbplats."
-            )
-
-    def _form(self, body: bytes) -> dict[str, str]:
-        if not body:
-            return {}
-        if self.headers.get_content_type() != "application/x-www-form-urlencoded":
-            raise AppError(HTTPStatus.BAD_REQUEST, "badForm", "Formuläret kunde inte läsas.")
-        try:
-            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-        except (UnicodeDecodeError, ValueError):
-            raise AppError(
-                HTTPStatus.BAD_REQUEST, "badForm", "Formuläret kunde inte läsas."
-            ) from None
-        return {name: values[0].strip() for name, values in fields.items()}
-
-    def _send_page(self, status: int, page: str) -> None:
-        self._send(status, page.encode("utf-8"), "text/html; charset=utf-8", _APP_HEADERS)
 
     def _render(self, *, token: str | None, done: str = "", error: str | None = None) -> str:
         state = self.server.state
@@ -1920,62 +1662,11 @@ def _h(text: str) -> str:
 # --- Running ------------------------------------------------------------------------------------
 
 
-class RunningSimulator:
+class RunningSimulator(localserver.RunningSimulatorServers):
     """The two servers of a started simulator; ``stop()`` them, or use ``with``."""
 
-    def __init__(
-        self,
-        *,
-        state: SimulatorState,
-        api_server: _ApiServer,
-        app_server: _Server,
-        api_url: str,
-        app_url: str,
-    ) -> None:
-        self.state = state
-        self.api_url = api_url
-        self.app_url = app_url
-        self._servers = (api_server, app_server)
-        self._threads = [
-            threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": _POLL_INTERVAL},
-                name=f"bankid-simulator-{name}",
-                daemon=True,
-            )
-            for name, server in (("api", api_server), ("app", app_server))
-        ]
-        self._stopped = False
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        self.state.stopping.set()
-        # shutdown() waits for the serving loop's next poll; both servers wait at the same time.
-        stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join()
-        for server in self._servers:
-            server.server_close()
-            server.close_connections()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    thread_prefix = "bankid-simulator"
+    state: SimulatorState
 
 
 def start_simulator(
@@ -1994,13 +1685,15 @@ def start_simulator(
     daemon threads until ``stop()``.
     """
     state = SimulatorState(pki=pki, people=people, scripts=scripts, order_ttl=order_ttl)
-    api_server = _ApiServer((host, api_port), state, server_ssl_context(pki))
+    api_server = _Server(
+        (host, api_port), _ApiHandler, state=state, ssl_context=server_ssl_context(pki)
+    )
     try:
-        app_server = _Server(("127.0.0.1", app_port), _AppHandler, state)
+        app_server = _Server(("127.0.0.1", app_port), _AppHandler, state=state)
     except OSError:
         api_server.server_close()
         raise
-    api_host = _url_host(host)
+    api_host = localserver.url_host(host)
     return RunningSimulator(
         state=state,
         api_server=api_server,
@@ -2008,11 +1701,3 @@ def start_simulator(
         api_url=f"https://{api_host}:{api_server.server_port}{API_BASE_PATH}",
         app_url=f"http://127.0.0.1:{app_server.server_port}",
     )
-
-
-def _url_host(host: str) -> str:
-    if host in {"", "0.0.0.0"}:  # noqa: S104 -- compared, not bound
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host

@@ -20,30 +20,18 @@ from pathlib import Path
 from typing import ClassVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from cryptography.x509.oid import NameOID
 
-from portal.identity.bankid.pki import (
-    CLOCK_SKEW,
-    RENEW_BEFORE,
-    TestPki,
-    _exclusive_lock,
-    _write_atomically,
-    ensure_test_pki,
-    load_ca,
-)
+from portal.identity import keyfiles
+from portal.identity.bankid.pki import TestPki, ensure_test_pki, load_ca
 
 SIGNING_COMMON_NAME = "Portal Freja eID Simulator result signing (test)"
 ORGANIZATION = "Portal Freja eID Simulator (test only)"
 SIGNING_VALIDITY = timedelta(days=730)
 #: Freja's own signing keys are RSA 2048 or larger; RS256 needs RSA.
 SIGNING_KEY_SIZE = 2048
-
-_PRIVATE_MODE = 0o600
-_PUBLIC_MODE = 0o644
 
 
 @dataclass(frozen=True)
@@ -91,7 +79,7 @@ def ensure_freja_pki(directory: Path) -> FrejaTestPki:
         signing_cert=directory / "signing.pem",
         signing_key=directory / "signing.key",
     )
-    with _exclusive_lock(directory / ".signing.lock"):
+    with keyfiles.exclusive_lock(directory / ".signing.lock"):
         if not _signing_usable(pki, now=datetime.now(UTC)):
             _generate_signing(pki)
     return pki
@@ -99,11 +87,7 @@ def ensure_freja_pki(directory: Path) -> FrejaTestPki:
 
 def load_signing(pki: FrejaTestPki) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """The simulator's signing certificate and key."""
-    certificate = x509.load_pem_x509_certificate(pki.signing_cert.read_bytes())
-    key = serialization.load_pem_private_key(pki.signing_key.read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise TypeError(f"{pki.signing_key} does not hold an RSA private key")
-    return certificate, key
+    return keyfiles.load_certificate(pki.signing_cert), keyfiles.load_rsa_key(pki.signing_key)
 
 
 def make_signing_certificate(
@@ -117,41 +101,20 @@ def make_signing_certificate(
     self-signed. Tests use it for a certificate the portal does not trust."""
     now = now or datetime.now(UTC)
     key = rsa.generate_private_key(public_exponent=65537, key_size=SIGNING_KEY_SIZE)
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
     signer: CertificateIssuerPrivateKeyTypes = key
-    issuer_name = subject
+    issuer_name: x509.Name | None = None
     if issuer is not None:
         issuer_cert, issuer_key = issuer
         issuer_name, signer = issuer_cert.subject, issuer_key
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(now + validity)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+        keyfiles.certificate_builder(
+            keyfiles.subject_name(ORGANIZATION, common_name),
+            key.public_key(),
+            issuer=issuer_name,
+            now=now,
+            validity=validity,
         )
+        .add_extension(keyfiles.key_usage(content_commitment=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     certificate = builder.sign(signer, hashes.SHA256())
@@ -161,18 +124,7 @@ def make_signing_certificate(
 def _generate_signing(pki: FrejaTestPki) -> None:
     ca_cert, ca_key = load_ca(pki.tls)
     certificate, key = make_signing_certificate(issuer=(ca_cert, ca_key))
-    _write_atomically(
-        pki.signing_key,
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        _PRIVATE_MODE,
-    )
-    _write_atomically(
-        pki.signing_cert, certificate.public_bytes(serialization.Encoding.PEM), _PUBLIC_MODE
-    )
+    keyfiles.write_key_pair(pki.signing_key, key, pki.signing_cert, certificate)
 
 
 def _signing_usable(pki: FrejaTestPki, *, now: datetime) -> bool:
@@ -181,14 +133,6 @@ def _signing_usable(pki: FrejaTestPki, *, now: datetime) -> bool:
     try:
         certificate, key = load_signing(pki)
         ca_cert, _ = load_ca(pki.tls)
-        if certificate.public_key() != key.public_key():
-            return False
-        if not (
-            certificate.not_valid_before_utc <= now
-            and certificate.not_valid_after_utc - now > RENEW_BEFORE
-        ):
-            return False
-        certificate.verify_directly_issued_by(ca_cert)
-    except (OSError, ValueError, TypeError, InvalidSignature):
+    except (OSError, ValueError, TypeError):
         return False
-    return True
+    return keyfiles.is_current(certificate, key, now=now, issuer=ca_cert)

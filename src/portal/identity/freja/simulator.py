@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import html
 import json
@@ -37,26 +36,23 @@ import logging
 import math
 import re
 import secrets
-import socket
-import socketserver
-import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Final, Literal, NoReturn, Protocol, Self
+from typing import Any, Final, Literal, NoReturn
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from portal.identity import localserver
+from portal.identity.demo import PersonLike
 from portal.identity.freja.jws import sign_details, thumbprint
 from portal.identity.freja.pki import FrejaTestPki, load_signing, make_signing_certificate
+from portal.identity.localserver import AppError
 
 logger = logging.getLogger("portal.freja.simulator")
 
@@ -137,10 +133,7 @@ DEFAULT_SURNAME: Final = "Testsson"
 
 _MAX_BODY_BYTES = 64 * 1024
 _MAX_USER_INFO = 256
-_HANDSHAKE_TIMEOUT = 10.0
-_IDLE_TIMEOUT = 30.0
 _BODY_TIMEOUT = 10.0
-_POLL_INTERVAL = 0.05
 _MAX_NAME_LENGTH = 100
 _SHORT_REF_LENGTH = 8
 _PERSONAL_NUMBER_LENGTH = 12
@@ -188,28 +181,7 @@ class ApiError(Exception):
         return {"code": self.code, "message": self.message}
 
 
-class AppError(Exception):
-    """A refusal of the test app or its control API, with a Swedish message."""
-
-    def __init__(self, status: HTTPStatus, error_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-        self.message = message
-
-
 # --- People -------------------------------------------------------------------------------------
-
-
-class PersonLike(Protocol):
-    """Anything with a person's number and names, such as ``portal.identity.demo.DemoPerson``."""
-
-    @property
-    def personal_number(self) -> str: ...
-    @property
-    def given_name(self) -> str: ...
-    @property
-    def surname(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -843,177 +815,26 @@ def _auth_ref(request: Mapping[str, Any]) -> str:
 # --- HTTP servers -------------------------------------------------------------------------------
 
 
-def server_ssl_context(pki: FrejaTestPki) -> ssl.SSLContext:
-    """The API's TLS: 1.2 or newer, and a client certificate issued by the test CA is required."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_cert_chain(pki.server_cert, pki.server_key)
-    context.load_verify_locations(cafile=pki.ca_cert)
-    context.set_alpn_protocols(["http/1.1"])
-    return context
+class _Server(localserver.LocalServer):
+    """The API's server (with TLS) or the test app's, sharing the simulator's state."""
+
+    label = "Freja simulator"
+    log = logger
+    state: FrejaSimulatorState
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that knows its open connections, so ``stop`` can end them."""
-
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        state: FrejaSimulatorState,
-    ) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.state = state
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can stall without reverse DNS.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, client_address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, client_address
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        try:
-            super().finish_request(request, client_address)
-        finally:
-            with self._connections_lock:
-                self._connections.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
-            logger.debug("Freja simulator: connection ended: %s", error)
-        else:
-            logger.error("Freja simulator: unexpected error", exc_info=error)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _ApiServer(_Server):
-    def __init__(
-        self, address: tuple[str, int], state: FrejaSimulatorState, context: ssl.SSLContext
-    ) -> None:
-        self.ssl_context = context
-        super().__init__(address, _ApiHandler, state)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The handshake runs in the connection's own thread, so a slow client holds up nobody.
-        request.settimeout(_HANDSHAKE_TIMEOUT)
-        try:
-            connection = self.ssl_context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as error:
-            logger.info(
-                "Freja simulator: TLS handshake refused: %s",
-                getattr(error, "reason", None) or error,
-            )
-            return
-        try:
-            super().finish_request(connection, client_address)
-        finally:
-            connection.close()
-
-
-class _BodyError(Exception):
-    pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(localserver.LocalHandler):
     server_version = "FrejaEidSimulator/1.0"
-    sys_version = ""
-    timeout = _IDLE_TIMEOUT
     server: _Server
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class's name
-        logger.debug("Freja simulator: %s", format % args)
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            raise _BodyError("chunked bodies are not supported")
-        length_text = self.headers.get("Content-Length")
-        if length_text is None:
-            return b""
-        if not (length_text.isascii() and length_text.isdigit()):
-            self.close_connection = True
-            raise _BodyError("Content-Length is not a number")
-        length = int(length_text)
-        if length > _MAX_BODY_BYTES:
-            self.close_connection = True
-            raise _BodyError("the body is too large")
-        self.connection.settimeout(_BODY_TIMEOUT)
-        try:
-            body = self.rfile.read(length)
-        except TimeoutError:
-            self.close_connection = True
-            raise _BodyError("the body did not arrive in time") from None
-        finally:
-            self.connection.settimeout(self.timeout)
-        if len(body) < length:
-            self.close_connection = True
-            raise _BodyError("the body ended early")
-        return body
-
-    def _send(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _send_json(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self._send(status, body, "application/json")
+    def _body(self) -> bytes:
+        return self._read_body(_MAX_BODY_BYTES, _BODY_TIMEOUT)
 
 
 class _ApiHandler(_Handler):
     """The RP API: POST ``name=<base64 JSON>`` to the three authentication paths."""
 
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
+    methods = frozenset({"POST", "GET", "PUT", "DELETE"})
 
     def _handle(self) -> None:
         started = time.perf_counter()
@@ -1034,9 +855,9 @@ class _ApiHandler(_Handler):
 
     def _answer(self, path: str, mode: Mode) -> tuple[int, str, bytes]:  # noqa: PLR0911
         try:
-            body = self._read_body()
-        except _BodyError as error:
-            return _json_error(ApiError(1000, str(error)))
+            body = self._body()
+        except localserver.BodyError as error:
+            return _json_error(ApiError(1000, error.message))
         if path not in _PARAMETERS:
             return HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"Not Found"
         if self.command != "POST":
@@ -1090,15 +911,6 @@ button.secondary { background: #fff; color: #3c1053; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }
 """
-_STYLE_HASH: Final = base64.b64encode(hashlib.sha256(_STYLE.encode("utf-8")).digest()).decode()
-_APP_HEADERS: Final[Mapping[str, str]] = {
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 _DONE_MESSAGES: Final[Mapping[str, str]] = {
     "opened": "Transaktionen är öppnad i appen. Godkänn eller neka nedan.",
     "approved": "Godkänt – gå tillbaka till webbplatsen.",
@@ -1113,54 +925,32 @@ _CONTROL_PATH = re.compile(
 )
 
 
-class _AppHandler(_Handler):
+class _AppHandler(_Handler, localserver.SimulatorAppHandler):
     """The test app (HTML, in Swedish) and the JSON control API, on 127.0.0.1 only."""
 
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
+    access_label = "Freja simulator app"
+    page_headers = localserver.html_page_headers(_STYLE)
+    failure_text = b"Ett fel uppstod i simulatorn."
 
     def _handle(self) -> None:
-        started = time.perf_counter()
         url = urlsplit(self.path)
-        control = url.path.startswith("/control/")
-        status: int = HTTPStatus.INTERNAL_SERVER_ERROR
+        self._serve_request(lambda: self._route(url.path, url.query), url.path[:40])
+
+    def _route(self, path: str, query: str) -> int:
+        control = path.startswith("/control/")
         try:
-            body = self._read_body()
+            body = self._body()
             self._check_host()
             if control:
-                status = self._control(url.path, body)
-            else:
-                status = self._page(url.path, parse_qs(url.query), body)
-        except _BodyError:
-            status = self._refuse(
+                return self._control(path, body)
+            return self._page(path, parse_qs(query), body)
+        except localserver.BodyError:
+            return self._refuse(
                 control,
                 AppError(HTTPStatus.BAD_REQUEST, "badRequest", "Förfrågan kunde inte läsas."),
             )
         except AppError as error:
-            status = self._refuse(control, error)
-        except OSError:
-            raise
-        except Exception:
-            logger.exception("Freja simulator: error answering %s %s", self.command, url.path)
-            self.close_connection = True
-            self._send(
-                HTTPStatus.INTERNAL_SERVER_ERROR,
-                b"Ett fel uppstod i simulatorn.",
-                "text/plain; charset=utf-8",
-            )
-        logger.info(
-            "Freja simulator app: %s %s %d %.1f ms",
-            self.command,
-            url.path[:40],
-            status,
-            (time.perf_counter() - started) * 1000,
-        )
+            return self._refuse(control, error)
 
     def _refuse(self, control: bool, error: AppError) -> int:
         if control:
@@ -1168,25 +958,6 @@ class _AppHandler(_Handler):
         else:
             self._send_page(error.status, self._render_list(error=error.message))
         return error.status
-
-    def _check_host(self) -> None:
-        # A page on another site may not use the test app through DNS rebinding.
-        port = self.server.server_port
-        if self.headers.get("Host", "") not in {f"127.0.0.1:{port}", f"localhost:{port}"}:
-            raise AppError(HTTPStatus.BAD_REQUEST, "badHost", "Okänd värd i förfrågan.")
-
-    def _check_same_origin(self) -> None:
-        # Forms cannot be posted from another site: that site could otherwise approve logins.
-        fetch_site = self.headers.get("Sec-Fetch-Site")
-        origin = self.headers.get("Origin")
-        if fetch_site is not None:
-            allowed = fetch_site in {"same-origin", "none"}
-        else:
-            allowed = origin is None or origin == f"http://{self.headers.get('Host', '')}"
-        if not allowed:
-            raise AppError(
-                HTTPStatus.FORBIDDEN, "crossSite", "Formuläret skickades från en annan webbplats."
-            )
 
     # --- HTML ---
 
@@ -1236,22 +1007,6 @@ class _AppHandler(_Handler):
 
     def _redirect(self, location: str) -> None:
         self._send(HTTPStatus.SEE_OTHER, b"", "text/plain; charset=utf-8", {"Location": location})
-
-    def _form(self, body: bytes) -> dict[str, str]:
-        if not body:
-            return {}
-        if self.headers.get_content_type() != "application/x-www-form-urlencoded":
-            raise AppError(HTTPStatus.BAD_REQUEST, "badForm", "Formuläret kunde inte läsas.")
-        try:
-            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-        except (UnicodeDecodeError, ValueError):
-            raise AppError(
-                HTTPStatus.BAD_REQUEST, "badForm", "Formuläret kunde inte läsas."
-            ) from None
-        return {name: values[0].strip() for name, values in fields.items()}
-
-    def _send_page(self, status: int, page: str) -> None:
-        self._send(status, page.encode("utf-8"), "text/html; charset=utf-8", _APP_HEADERS)
 
     def _head(self, error: str | None = None) -> list[str]:
         parts = [
@@ -1524,65 +1279,15 @@ def _h(text: str) -> str:
 # --- Running ------------------------------------------------------------------------------------
 
 
-class RunningFrejaSimulator:
+class RunningFrejaSimulator(localserver.RunningSimulatorServers):
     """The two servers of a started simulator; ``stop()`` them, or use ``with``."""
 
-    def __init__(
-        self,
-        *,
-        state: FrejaSimulatorState,
-        api_server: _ApiServer,
-        app_server: _Server,
-        api_url: str,
-        app_url: str,
-    ) -> None:
-        self.state = state
-        self.api_url = api_url
-        self.app_url = app_url
-        self._servers = (api_server, app_server)
-        self._threads = [
-            threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": _POLL_INTERVAL},
-                name=f"freja-simulator-{name}",
-                daemon=True,
-            )
-            for name, server in (("api", api_server), ("app", app_server))
-        ]
-        self._stopped = False
-        for thread in self._threads:
-            thread.start()
+    thread_prefix = "freja-simulator"
+    state: FrejaSimulatorState
 
     def transaction_url(self, auth_ref: str) -> str:
         """The test app's page for a transaction (where "on this device" leads)."""
         return f"{self.app_url}/transactions/{quote(auth_ref, safe='')}"
-
-    def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        self.state.stopping.set()
-        stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join()
-        for server in self._servers:
-            server.server_close()
-            server.close_connections()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_simulator(
@@ -1602,9 +1307,14 @@ def start_simulator(
     state = FrejaSimulatorState(
         pki=pki, people=people, transaction_ttl=transaction_ttl, clock=clock
     )
-    api_server = _ApiServer((host, api_port), state, server_ssl_context(pki))
+    api_server = _Server(
+        (host, api_port),
+        _ApiHandler,
+        state=state,
+        ssl_context=localserver.mutual_tls_context(pki.server_cert, pki.server_key, pki.ca_cert),
+    )
     try:
-        app_server = _Server(("127.0.0.1", app_port), _AppHandler, state)
+        app_server = _Server(("127.0.0.1", app_port), _AppHandler, state=state)
     except OSError:
         api_server.server_close()
         raise
@@ -1612,14 +1322,6 @@ def start_simulator(
         state=state,
         api_server=api_server,
         app_server=app_server,
-        api_url=f"https://{_url_host(host)}:{api_server.server_port}",
+        api_url=f"https://{localserver.url_host(host)}:{api_server.server_port}",
         app_url=f"http://127.0.0.1:{app_server.server_port}",
     )
-
-
-def _url_host(host: str) -> str:
-    if host in {"", "0.0.0.0"}:  # noqa: S104 -- compared, not bound
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host

@@ -13,11 +13,7 @@ never committed: it secures nothing but the local OpenID Provider.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,6 +25,8 @@ from django.conf import settings
 from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from portal.identity import keyfiles
 
 MIN_RSA_BITS = 2048
 #: The JWS algorithm each key is used with: RSA keys sign with RS256, EC keys with their curve's.
@@ -45,9 +43,6 @@ ASYMMETRIC_ALGORITHMS = (
     "ES384",
     "ES512",
 )
-
-_DIRECTORY_MODE = 0o700
-_PRIVATE_MODE = 0o600
 
 
 class UnusableKeyError(ValueError):
@@ -106,12 +101,8 @@ def ensure_private_key(path: Path, kind: Literal["ec", "rsa"] = "ec") -> Path:
     """
     if path.is_file():
         return path
-    directory = path.parent
-    if not directory.exists():
-        directory.mkdir(mode=_DIRECTORY_MODE, parents=True, exist_ok=True)
-        # mkdir's mode is filtered through the umask; a keys' directory must not be.
-        directory.chmod(_DIRECTORY_MODE)
-    with _exclusive_lock(directory / ".lock"):
+    keyfiles.ensure_directory(path.parent)
+    with keyfiles.exclusive_lock(path.parent / ".lock"):
         if path.is_file():
             return path
         native: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
@@ -119,12 +110,7 @@ def ensure_private_key(path: Path, kind: Literal["ec", "rsa"] = "ec") -> Path:
             if kind == "rsa"
             else ec.generate_private_key(ec.SECP256R1())
         )
-        data = native.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        _write_private(path, data)
+        keyfiles.write_private_key(path, native)
     return path
 
 
@@ -187,30 +173,3 @@ def client_key() -> SigningKey:
 def reset_client_key() -> None:
     """Forget the cached client key, so the next use reads the settings and the file again."""
     client_key.cache_clear()
-
-
-# --- Files ---------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE_MODE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.unlink(missing_ok=True)
-    # Created with its final mode, so the key is never readable by others, not even briefly.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    temporary.replace(path)

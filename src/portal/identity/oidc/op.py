@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import html
@@ -39,18 +38,13 @@ import json
 import logging
 import re
 import secrets
-import socket
-import socketserver
-import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Final, Literal, Self
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from typing import Any, Final, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
@@ -58,6 +52,7 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet, RSAKey
 
+from portal.identity import localserver
 from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
 from portal.identity.oidc.client import (
     CLAIM_COORDINATION_NUMBER,
@@ -98,8 +93,6 @@ DELETE: Final = object()
 """A ``Tamper`` override value that removes the claim."""
 
 _MAX_BODY_BYTES = 64 * 1024
-_IDLE_TIMEOUT = 30.0
-_POLL_INTERVAL = 0.05
 _MAX_TEXT = 100
 #: A client's keys fetched from its jwks_uri are used this long.
 _CLIENT_JWKS_TTL = 60.0
@@ -841,49 +834,10 @@ def _unverified_issuer(value: str) -> str | None:
 # --- HTTP ----------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], state: OpState) -> None:
-        self.state = state
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can stall without reverse DNS.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, client_address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, client_address
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        try:
-            super().finish_request(request, client_address)
-        finally:
-            with self._connections_lock:
-                self._connections.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
-            logger.debug("OpenID Provider: connection ended: %s", error)
-        else:
-            logger.error("OpenID Provider: unexpected error", exc_info=error)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+class _Server(localserver.LocalServer):
+    label = "OpenID Provider"
+    log = logger
+    state: OpState
 
 
 class _BadRequest(Exception):
@@ -909,73 +863,29 @@ button.secondary { background: #fff; color: #193e4f; }
 .error { border: 2px solid #b00020; background: #fdecee; padding: .75rem 1rem; }
 .hint { color: #4a4a4a; font-size: .95rem; }
 """
-_STYLE_HASH: Final = base64.b64encode(hashlib.sha256(_STYLE.encode("utf-8")).digest()).decode()
-_PAGE_HEADERS: Final[Mapping[str, str]] = {
-    # No form-action: the answer to the form is a redirect to the client, on another origin.
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; frame-ancestors 'none'; "
-        "base-uri 'none'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 def _h(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(localserver.LocalHandler):
     server_version = "PortalLocalOP/1.0"
-    sys_version = ""
-    timeout = _IDLE_TIMEOUT
     server: _Server
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class's name
-        logger.debug("OpenID Provider: %s", format % args)
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
+    failure_text = b"Ett fel uppstod i OpenID-providern."
+    # No form-action: the answer to the form is a redirect to the client, on another origin.
+    page_headers = localserver.html_page_headers(_STYLE, form_action=None)
 
     def _handle(self) -> None:
-        started = time.perf_counter()
         url = urlsplit(self.path)
-        status: int = HTTPStatus.INTERNAL_SERVER_ERROR
-        try:
-            status = self._route(url.path, url.query)
-        except OSError:
-            raise
-        except Exception:
-            logger.exception("OpenID Provider: error answering %s %s", self.command, url.path)
-            self.close_connection = True
-            self._send(
-                HTTPStatus.INTERNAL_SERVER_ERROR,
-                b"Ett fel uppstod i OpenID-providern.",
-                "text/plain; charset=utf-8",
-            )
-        logger.info(
-            "OpenID Provider: %s %s %d %.1f ms",
-            self.command,
-            url.path,
-            status,
-            (time.perf_counter() - started) * 1000,
-        )
+        self._serve_request(lambda: self._route(url.path, url.query), url.path)
 
     def _route(self, path: str, query_string: str) -> int:  # noqa: PLR0911 (one per endpoint)
         state = self.server.state
         try:
-            body = self._read_body()
-        except _BadRequest:
+            body = self._read_body(_MAX_BODY_BYTES)
+        except localserver.BodyError:
             return self._send_json(HTTPStatus.BAD_REQUEST, {"error": "invalid_request"})
         read = self.command in {"GET", "HEAD"}
         if path == "/.well-known/openid-configuration" and read:
@@ -1193,85 +1103,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- plumbing ---
 
-    def _local_host(self) -> bool:
-        # A page on another site may not drive the provider through DNS rebinding.
-        port = self.server.server_port
-        return self.headers.get("Host", "") in {f"127.0.0.1:{port}", f"localhost:{port}"}
-
-    def _same_origin(self) -> bool:
-        fetch_site = self.headers.get("Sec-Fetch-Site")
-        if fetch_site is not None:
-            return fetch_site in {"same-origin", "none"}
-        origin = self.headers.get("Origin")
-        return origin is None or origin == f"http://{self.headers.get('Host', '')}"
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            raise _BadRequest
-        length_text = self.headers.get("Content-Length")
-        if length_text is None:
-            return b""
-        if (
-            not (length_text.isascii() and length_text.isdigit())
-            or int(length_text) > _MAX_BODY_BYTES
-        ):
-            self.close_connection = True
-            raise _BadRequest
-        body = self.rfile.read(int(length_text))
-        if len(body) < int(length_text):
-            self.close_connection = True
-            raise _BadRequest
-        return body
-
     def _form(self, body: bytes) -> dict[str, str]:
-        if not body:
-            return {}
-        if self.headers.get_content_type() != "application/x-www-form-urlencoded":
-            raise _BadRequest
         try:
-            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=40)
-        except (UnicodeDecodeError, ValueError):
+            fields = self._form_fields(body, max_fields=40)
+        except ValueError:
             raise _BadRequest from None
         if any(len(values) > 1 for values in fields.values()):
             # OAuth: a parameter must not appear twice.
             raise _BadRequest
         return {name: values[0].strip() for name, values in fields.items()}
-
-    def _send(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _send_json(
-        self,
-        status: int,
-        payload: Any,
-        content_type: str = "application/json",
-        headers: Mapping[str, str] | None = None,
-    ) -> int:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self._send(status, body, content_type, headers)
-        return status
-
-    def _send_page(self, status: int, page: str) -> int:
-        self._send(status, page.encode("utf-8"), "text/html; charset=utf-8", _PAGE_HEADERS)
-        return status
 
     def _redirect(self, location: str) -> int:
         self._send(HTTPStatus.FOUND, b"", "text/plain; charset=utf-8", {"Location": location})
@@ -1357,21 +1197,14 @@ def _person_from_control(state: OpState, data: Mapping[str, Any]) -> OpPerson:
 # --- Running -------------------------------------------------------------------------------------
 
 
-class RunningOp:
+class RunningOp(localserver.RunningServers):
     """A started provider; ``stop()`` it, or use ``with``."""
 
     def __init__(self, *, state: OpState, server: _Server) -> None:
         self.state = state
         self.issuer = state.issuer
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": _POLL_INTERVAL},
-            name="oidc-op",
-            daemon=True,
-        )
-        self._stopped = False
-        self._thread.start()
+        super().__init__({"oidc-op": server})
 
     @property
     def port(self) -> int:
@@ -1399,26 +1232,8 @@ class RunningOp:
         """Misbehave from now on (see ``Tamper``); ``tamper()`` with nothing behaves again."""
         self.state.set_tamper(Tamper(**changes))
 
-    def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
+    def _before_shutdown(self) -> None:
         self.state.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_connections()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_op(
@@ -1431,6 +1246,6 @@ def start_op(
     """Start the provider on ``http://127.0.0.1:<port>`` (0: a free port; the returned object's
     ``issuer`` says which). It runs in a daemon thread until ``stop()``."""
     state = OpState(signing_key=signing_key, clients=clients, people=people)
-    server = _Server(("127.0.0.1", port), state)
+    server = _Server(("127.0.0.1", port), _Handler, state=state)
     state.issuer = f"http://127.0.0.1:{server.server_port}"
     return RunningOp(state=state, server=server)

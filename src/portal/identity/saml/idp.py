@@ -30,15 +30,11 @@ audience or InResponseTo, expired, another assurance level, an error status).
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import logging
 import re
 import secrets
-import socket
-import socketserver
-import sys
 import tempfile
 import threading
 import time
@@ -47,10 +43,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Literal, Protocol, Self
+from typing import Any, Final, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.utils import CryptographyDeprecationWarning
@@ -72,6 +66,8 @@ from saml2.sigver import (  # type: ignore[import-untyped]
     pre_signature_part,
 )
 
+from portal.identity import localserver
+from portal.identity.demo import PersonLike
 from portal.identity.saml import attributes as attr
 from portal.identity.saml.failures import released
 from portal.identity.saml.keys import KeyPair, ensure_key_pair
@@ -121,8 +117,13 @@ METADATA_VALIDITY_HOURS: Final = 24
 _METADATA_REFRESH_SECONDS: Final = 600.0
 PENDING_TTL_SECONDS: Final = 900.0
 _MAX_BODY_BYTES: Final = 1024 * 1024
-_IDLE_TIMEOUT: Final = 30.0
-_POLL_INTERVAL: Final = 0.05
+#: What the test IdP's pages may load: its own script and logo; forms post to any SP.
+_PAGE_HEADERS: Final[Mapping[str, str]] = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+        "img-src 'self'; form-action 'self' http: https:"
+    )
+}
 _PERSONAL_NUMBER = re.compile(r"[0-9]{12}")
 #: xmlsec1's session key for each block encryption algorithm.
 _SESSION_KEYS: Final = {
@@ -167,15 +168,6 @@ def ensure_idp_keys(directory: Path) -> IdpKeys:
 
 
 # --- People --------------------------------------------------------------------------------------
-
-
-class PersonLike(Protocol):
-    @property
-    def personal_number(self) -> str: ...
-    @property
-    def given_name(self) -> str: ...
-    @property
-    def surname(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -968,99 +960,34 @@ def _foreign_from(values: Mapping[str, str], state: IdpState) -> ForeignPerson:
     return ForeignPerson(country, identifier, given_name[:100], surname[:100], birth, mapped)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(localserver.LocalServer):
+    label = "Test IdP"
+    log = logger
 
     state: IdpState
 
-    def __init__(self, address: tuple[str, int]) -> None:
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can stall without reverse DNS.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        try:
-            super().finish_request(request, client_address)
-        finally:
-            with self._connections_lock:
-                self._connections.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
-            logger.debug("Test IdP: connection ended: %s", error)
-        else:
-            logger.error("Test IdP: unexpected error", exc_info=error)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(localserver.LocalHandler):
     server_version = "PortalTestIdP/1.0"
-    sys_version = ""
-    timeout = _IDLE_TIMEOUT
     server: _Server
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
-        logger.debug("Test IdP: %s", format % args)
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
+    failure_text = b"Ett fel uppstod i test-IdP:n."
+    page_headers = _PAGE_HEADERS
 
     def _handle(self) -> None:
-        started = time.perf_counter()
         path = urlsplit(self.path).path
-        control = path.startswith("/control/")
+        self._serve_request(lambda: self._route_or_refuse(path), path)
+
+    def _route_or_refuse(self, path: str) -> int:
         try:
-            status = self._route(path)
+            return self._route(path)
         except IdpError as error:
-            status = error.status
-            if control:
-                self._send_json(status, {"error": error.message})
-            else:
-                self._send(
-                    status,
-                    _page("Fel", f"<h1>Det gick inte</h1><p>{html.escape(error.message)}</p>"),
-                    "text/html; charset=utf-8",
-                )
-        except OSError:
-            raise
-        except Exception:
-            logger.exception("Test IdP: error answering %s %s", self.command, path)
-            status = HTTPStatus.INTERNAL_SERVER_ERROR
-            self.close_connection = True
-            self._send(status, b"Ett fel uppstod i test-IdP:n.", "text/plain; charset=utf-8")
-        logger.info(
-            "Test IdP: %s %s %d %.1f ms",
-            self.command,
-            path,
-            status,
-            (time.perf_counter() - started) * 1000,
-        )
+            if path.startswith("/control/"):
+                return self._send_json(error.status, {"error": error.message})
+            return self._send_page(
+                error.status,
+                _page("Fel", f"<h1>Det gick inte</h1><p>{html.escape(error.message)}</p>"),
+            )
 
     def _route(self, path: str) -> int:  # noqa: PLR0911 (one branch per endpoint)
         state = self.server.state
@@ -1074,22 +1001,18 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/logo.svg":
             return self._send(HTTPStatus.OK, _LOGO_SVG, "image/svg+xml")
         if path == "/":
-            return self._send(HTTPStatus.OK, self._index(), "text/html; charset=utf-8")
+            return self._send_page(HTTPStatus.OK, self._index())
         if re.fullmatch(r"/idp/(se|eidas)/sso/redirect", path) and self.command == "GET":
             pending = state.receive(self.path)
-            return self._send(
-                HTTPStatus.OK, _login_page(state, pending), "text/html; charset=utf-8"
-            )
+            return self._send_page(HTTPStatus.OK, _login_page(state, pending))
         match = re.fullmatch(r"/idp/(se|eidas)/(sso/post|answer)", path)
         if match and self.command == "POST":
             values = self._form()
             if match.group(2) == "sso/post":
                 pending = state.receive(path, values)
-                return self._send(
-                    HTTPStatus.OK, _login_page(state, pending), "text/html; charset=utf-8"
-                )
+                return self._send_page(HTTPStatus.OK, _login_page(state, pending))
             form = self._answer(match.group(1), values)
-            return self._send(HTTPStatus.OK, _post_form_page(form), "text/html; charset=utf-8")
+            return self._send_page(HTTPStatus.OK, _post_form_page(form))
         if path == "/control/requests" and self.command == "GET":
             return self._send_json(
                 HTTPStatus.OK,
@@ -1157,9 +1080,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _check_host(self) -> None:
-        host = (self.headers.get("Host") or "").lower()
-        allowed = {f"127.0.0.1:{self.server.server_port}", f"localhost:{self.server.server_port}"}
-        if host not in allowed:
+        if not self._local_host():
             raise IdpError("Fel värd.", HTTPStatus.MISDIRECTED_REQUEST)
 
     def _body(self) -> bytes:
@@ -1185,45 +1106,14 @@ class _Handler(BaseHTTPRequestHandler):
             raise IdpError("Kroppen ska vara ett JSON-objekt.")
         return body
 
-    def _send(self, status: int, body: bytes, content_type: str) -> int:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        if content_type.startswith("text/html"):
-            self.send_header(
-                "Content-Security-Policy",
-                "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
-                "img-src 'self'; form-action 'self' http: https:",
-            )
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-        return status
 
-    def _send_json(self, status: int, payload: Any) -> int:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        return self._send(status, body, "application/json")
-
-
-class RunningIdp:
+class RunningIdp(localserver.RunningServers):
     """A started test IdP; ``stop()`` it, or use ``with``."""
 
     def __init__(self, *, state: IdpState, server: _Server) -> None:
         self.state = state
         self.url = state.base_url
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": _POLL_INTERVAL},
-            name="saml-test-idp",
-            daemon=True,
-        )
-        self._stopped = False
-        self._thread.start()
+        super().__init__({"saml-test-idp": server})
 
     @property
     def metadata_url(self) -> str:
@@ -1236,26 +1126,8 @@ class RunningIdp:
     def entity_id(self, idp: str) -> str:
         return self.state.entity_id(idp)
 
-    def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_connections()
-        self._thread.join(timeout=5)
+    def _after_shutdown(self) -> None:
         self.state.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_idp(
@@ -1272,7 +1144,7 @@ def start_idp(
     ``sp_metadata`` is the portal's SP metadata, or a function returning it (called for each
     request, so a changed SP is picked up).
     """
-    server = _Server(("127.0.0.1", port))
+    server = _Server(("127.0.0.1", port), _Handler)
     state = IdpState(
         keys=keys,
         base_url=f"http://127.0.0.1:{server.server_port}",

@@ -12,28 +12,18 @@ registered with the federation by the agency; nothing here ever writes them.
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+
+from portal.identity import keyfiles
 
 KEY_BITS = 3072
 VALIDITY = timedelta(days=3652)
-#: Back-dated so that a peer whose clock is a little behind still accepts a fresh certificate.
-CLOCK_SKEW = timedelta(hours=1)
 ORGANIZATION = "Portal SAML (test only)"
-
-_DIRECTORY_MODE = 0o700
-_PRIVATE_MODE = 0o600
-_PUBLIC_MODE = 0o644
 
 
 @dataclass(frozen=True)
@@ -57,84 +47,31 @@ def ensure_key_pair(key: Path, cert: Path, common_name: str, *, bits: int = KEY_
     """
     directory = key.parent
     for folder in {directory, cert.parent}:
-        if not folder.exists():
-            folder.mkdir(mode=_DIRECTORY_MODE, parents=True, exist_ok=True)
-            folder.chmod(_DIRECTORY_MODE)
+        keyfiles.ensure_directory(folder)
     pair = KeyPair(key=key, cert=cert)
-    with _exclusive_lock(directory / ".lock"):
+    with keyfiles.exclusive_lock(directory / ".lock"):
         if not _is_usable(pair):
             _generate(pair, common_name, bits)
     return pair
 
 
 def _generate(pair: KeyPair, common_name: str, bits: int) -> None:
-    now = datetime.now(UTC)
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(now + VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(private_key, hashes.SHA256())
-    )
-    _write_atomically(
-        pair.key,
-        private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        _PRIVATE_MODE,
-    )
-    _write_atomically(pair.cert, certificate.public_bytes(serialization.Encoding.PEM), _PUBLIC_MODE)
+    certificate = keyfiles.certificate_builder(
+        keyfiles.subject_name(ORGANIZATION, common_name),
+        private_key.public_key(),
+        now=datetime.now(UTC),
+        validity=VALIDITY,
+    ).sign(private_key, hashes.SHA256())
+    keyfiles.write_key_pair(pair.key, private_key, pair.cert, certificate)
 
 
 def _is_usable(pair: KeyPair) -> bool:
     if not (pair.key.is_file() and pair.cert.is_file()):
         return False
     try:
-        private_key = serialization.load_pem_private_key(pair.key.read_bytes(), password=None)
-        certificate = x509.load_pem_x509_certificate(pair.cert.read_bytes())
+        private_key = keyfiles.load_rsa_key(pair.key)
+        certificate = keyfiles.load_certificate(pair.cert)
     except (OSError, ValueError, TypeError):
         return False
-    return (
-        isinstance(private_key, rsa.RSAPrivateKey)
-        and certificate.public_key() == private_key.public_key()
-        and certificate.not_valid_after_utc - datetime.now(UTC) > timedelta(days=30)
-    )
-
-
-@contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE_MODE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.unlink(missing_ok=True)
-    # Created with its final mode, so a private key is never readable by others, not even briefly.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    temporary.chmod(mode)
-    temporary.replace(path)
+    return keyfiles.is_current(certificate, private_key, now=datetime.now(UTC))

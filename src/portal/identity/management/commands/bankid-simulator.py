@@ -10,10 +10,7 @@ if needed and serves until interrupted; the portal's BankID client uses the prin
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -27,22 +24,9 @@ from portal.identity.bankid.simulator import (
     start_simulator,
 )
 from portal.identity.demo import DEMO_PEOPLE
+from portal.identity.management import serve
 
-_MAX_PORT = 65535
-
-
-def _port(text: str) -> int:
-    port = int(text)
-    if not 0 <= port <= _MAX_PORT:
-        raise ValueError(text)
-    return port
-
-
-def _positive_seconds(text: str) -> float:
-    seconds = float(text)
-    if not seconds > 0:
-        raise ValueError(text)
-    return seconds
+_NAME = "BankID simulator"
 
 
 class Command(BaseCommand):
@@ -52,23 +36,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--host", default="127.0.0.1", help="Address of the RP API (default: 127.0.0.1)."
-        )
-        parser.add_argument(
-            "--api-port", type=_port, default=8443, help="Port of the RP API (default: 8443)."
-        )
-        parser.add_argument(
-            "--app-port",
-            type=_port,
-            default=8444,
-            help="Port of the test app, always on 127.0.0.1 (default: 8444).",
-        )
-        parser.add_argument(
-            "--pki-dir",
-            type=Path,
-            default=None,
-            help="Directory of the test PKI, made if missing (default: VAR_DIR/bankid).",
+        serve.add_simulator_options(
+            parser, api="RP API", api_port=8443, app_port=8444, pki_dir="VAR_DIR/bankid"
         )
         parser.add_argument(
             "--script",
@@ -84,16 +53,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--order-ttl",
-            type=_positive_seconds,
+            type=serve.positive_seconds,
             default=DEFAULT_ORDER_TTL,
             help="Seconds before a pending order fails with expiredTransaction (default: 180).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.EID_SIMULATOR:
-            raise CommandError(
-                "The BankID simulator is for development only and PORTAL_EID_SIMULATOR is off."
-            )
+        serve.require_simulator(_NAME)
         scripts: dict[str, Script] = {}
         for text in options["script"]:
             try:
@@ -103,8 +69,9 @@ class Command(BaseCommand):
             scripts[personal_number] = script
         pki_dir: Path = options["pki_dir"] or Path(settings.VAR_DIR) / "bankid"
         pki = ensure_test_pki(pki_dir)
-        try:
-            simulator = start_simulator(
+        simulator = serve.start(
+            _NAME,
+            lambda: start_simulator(
                 pki=pki,
                 host=options["host"],
                 api_port=options["api_port"],
@@ -112,35 +79,19 @@ class Command(BaseCommand):
                 people=DEMO_PEOPLE,
                 scripts=scripts,
                 order_ttl=options["order_ttl"],
-            )
-        except OSError as error:
-            raise CommandError(f"Cannot start the BankID simulator: {error}") from None
-
-        stopped = threading.Event()
-
-        def stop(_signal: int, _frame: FrameType | None) -> None:
-            stopped.set()
-
-        previous = signal.signal(signal.SIGTERM, stop)
-        try:
-            self.stdout.write(
-                "\n".join(
-                    [
-                        "BankID simulator (development and demonstrations only).",
-                        f"  RP API (mutual TLS): {simulator.api_url}",
-                        f"  Test app:            {simulator.app_url}/",
-                        "The portal's BankID settings for it:",
-                        f"  BANKID_API_URL={simulator.api_url}",
-                        f"  BANKID_CA_CERT={pki.ca_cert}",
-                        f"  BANKID_CLIENT_CERT={pki.client_cert}",
-                        f"  BANKID_CLIENT_KEY={pki.client_key}",
-                        "Stop with Ctrl+C.",
-                    ]
-                )
-            )
-            stopped.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-            simulator.stop()
+            ),
+        )
+        serve.until_stopped(
+            self,
+            simulator,
+            [
+                "BankID simulator (development and demonstrations only).",
+                f"  RP API (mutual TLS): {simulator.api_url}",
+                f"  Test app:            {simulator.app_url}/",
+                "The portal's BankID settings for it:",
+                f"  BANKID_API_URL={simulator.api_url}",
+                f"  BANKID_CA_CERT={pki.ca_cert}",
+                f"  BANKID_CLIENT_CERT={pki.client_cert}",
+                f"  BANKID_CLIENT_KEY={pki.client_key}",
+            ],
+        )

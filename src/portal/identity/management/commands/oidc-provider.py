@@ -12,10 +12,7 @@ http://127.0.0.1:8447 until interrupted.
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from portal.identity.demo import DEMO_PEOPLE
+from portal.identity.management import serve
 from portal.identity.oidc.keys import (
     UnusableKeyError,
     client_key,
@@ -31,14 +29,7 @@ from portal.identity.oidc.keys import (
 )
 from portal.identity.oidc.op import RegisteredClient, start_op
 
-_MAX_PORT = 65535
-
-
-def _port(text: str) -> int:
-    port = int(text)
-    if not 0 <= port <= _MAX_PORT:
-        raise ValueError(text)
-    return port
+_NAME = "local OpenID Provider"
 
 
 class Command(BaseCommand):
@@ -48,14 +39,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--port", type=_port, default=8447, help="Port on 127.0.0.1 (default: 8447)."
-        )
-        parser.add_argument(
-            "--key-dir",
-            type=Path,
-            default=None,
-            help="Directory of the provider's signing key, made if missing (default: VAR_DIR/oidc).",
+        serve.add_port_option(parser, "--port", 8447, "Port on 127.0.0.1")
+        serve.add_directory_option(
+            parser, "--key-dir", "the provider's signing key", "VAR_DIR/oidc"
         )
         parser.add_argument(
             "--client-id",
@@ -81,10 +67,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.EID_SIMULATOR:
-            raise CommandError(
-                "The local OpenID Provider is for development only and PORTAL_EID_SIMULATOR is off."
-            )
+        serve.require_simulator(_NAME)
         key_dir: Path = options["key_dir"] or Path(settings.VAR_DIR) / "oidc"
         try:
             signing_key = load_signing_key(ensure_private_key(key_dir / "op.key", "rsa"))
@@ -101,8 +84,9 @@ class Command(BaseCommand):
                 jwks = client_key().public_jwks()
             except UnusableKeyError as error:
                 raise CommandError(f"The portal's client key: {error}") from None
-        try:
-            provider = start_op(
+        provider = serve.start(
+            _NAME,
+            lambda: start_op(
                 signing_key=signing_key,
                 clients=[
                     RegisteredClient(
@@ -114,38 +98,22 @@ class Command(BaseCommand):
                 ],
                 people=DEMO_PEOPLE,
                 port=options["port"],
+            ),
+        )
+        lines = [
+            "Local OpenID Provider for Sweden Connect (development and demonstrations only).",
+            f"  Issuer:    {provider.issuer}",
+            f"  Discovery: {provider.issuer}/.well-known/openid-configuration",
+            f"  Client:    {client_id}",
+            *(f"  Redirect:  {uri}" for uri in redirect_uris),
+            f"  Client keys: {jwks_uri or settings.OIDC_CLIENT_KEY}",
+            "The portal's settings for it:",
+            f"  OIDC_ISSUER={provider.issuer}",
+            f"  OIDC_CLIENT_ID={client_id}",
+        ]
+        if provider.issuer != settings.OIDC_ISSUER:
+            lines.append(
+                f"Note: OIDC_ISSUER is {settings.OIDC_ISSUER!r}; the portal will not use this "
+                "provider until it is set as above."
             )
-        except OSError as error:
-            raise CommandError(f"Cannot start the OpenID Provider: {error}") from None
-
-        stopped = threading.Event()
-
-        def stop(_signal: int, _frame: FrameType | None) -> None:
-            stopped.set()
-
-        previous = signal.signal(signal.SIGTERM, stop)
-        try:
-            lines = [
-                "Local OpenID Provider for Sweden Connect (development and demonstrations only).",
-                f"  Issuer:    {provider.issuer}",
-                f"  Discovery: {provider.issuer}/.well-known/openid-configuration",
-                f"  Client:    {client_id}",
-                *(f"  Redirect:  {uri}" for uri in redirect_uris),
-                f"  Client keys: {jwks_uri or settings.OIDC_CLIENT_KEY}",
-                "The portal's settings for it:",
-                f"  OIDC_ISSUER={provider.issuer}",
-                f"  OIDC_CLIENT_ID={client_id}",
-            ]
-            if provider.issuer != settings.OIDC_ISSUER:
-                lines.append(
-                    f"Note: OIDC_ISSUER is {settings.OIDC_ISSUER!r}; the portal will not use this "
-                    "provider until it is set as above."
-                )
-            lines.append("Stop with Ctrl+C.")
-            self.stdout.write("\n".join(lines))
-            stopped.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-            provider.stop()
+        serve.until_stopped(self, provider, lines)
