@@ -110,13 +110,18 @@ pytest: install browser ## Only the test suite (pytest), in parallel
 .PHONY: test
 test: lint typecheck pytest ## Every check and the whole test suite (DATABASE_URL selects the database)
 
-# The PostgreSQL server of the audit log's benchmark when DATABASE_URL is not PostgreSQL (only used
-# to create and drop its throwaway database); the bench says it skipped it when none answers.
+# The PostgreSQL server of the audit log's and the load benchmarks when DATABASE_URL is not
+# PostgreSQL (only used to create and drop their throwaway databases); the bench says it skipped
+# them when none answers. Sizes: BENCH_EMPLOYERS, BENCH_USERS, BENCH_SECONDS, ... (docs/performance.md).
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .PHONY: bench
-bench: install ## The benchmarks (the audit log's on PostgreSQL); writes bench/results.json and prints a table
+bench: install ## The benchmarks (audit log and load on PostgreSQL); writes bench/results.json and prints tables
 	BENCH_POSTGRES_URL='$(BENCH_POSTGRES_URL)' $(BIN)/python bench/run.py
+
+.PHONY: bench-smoke
+bench-smoke: install ## The same benchmarks at tiny sizes (under a minute): checks the harness, to var/bench-smoke/
+	BENCH_POSTGRES_URL='$(BENCH_POSTGRES_URL)' $(BIN)/python bench/run.py --smoke
 
 .PHONY: constraints
 constraints: ## Re-pin constraints.txt after changing pyproject.toml's dependencies

@@ -1,0 +1,25 @@
+"""The portal's URLs and the floor of the load bench: ``/bench/golv/``, a minimal logged-in view
+that goes through the portal's whole middleware (the session, the logged-in person, the session
+lifetime, the security headers) and answers "ok". It exists only in the bench's settings
+(bench/settings.py), so nothing is added to the portal itself."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from portal.config import urls as portal
+
+handler400 = portal.handler400
+handler403 = portal.handler403
+handler404 = portal.handler404
+handler500 = portal.handler500
+
+
+@login_required
+def floor(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"ok", content_type="text/plain; charset=utf-8")
+
+
+urlpatterns = [path("bench/golv/", floor, name="bench-floor"), *portal.urlpatterns]
