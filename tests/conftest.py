@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from portal.identity.bankid.pki import TestPki, ensure_test_pki
@@ -56,3 +57,9 @@ def world(db: Any) -> World:
     """Two employers, their people at every level of access, and a person in each staff role
     (``tests/access/world.py``); a test module may define its own ``world`` instead."""
     return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: no login counted by an earlier test's rate limit."""
+    cache.clear()

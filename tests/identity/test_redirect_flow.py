@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from portal.audit.constants import EventType
@@ -299,3 +300,63 @@ def test_a_cross_site_post_without_the_session_cookie_is_posted_again_from_the_p
         "/logga-in/edgepost/svar", {"state": str(order.public_id), "_portal_resubmitted": "1"}
     )
     assert again.status_code == 302
+
+
+def test_too_many_logins_from_one_address_are_refused_for_a_while(
+    client: Client, settings: Any
+) -> None:
+    settings.LOGIN_RATE_PER_IP = 2
+    start(client)
+    start(client)
+    response = client.post("/logga-in/edge/")
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_RATE_WINDOW_SECONDS
+    assert "för många inloggningsförsök" in response.content.decode()
+    assert events(EventType.LOGIN_REFUSED)[-1].data == {
+        "provider": "edge",
+        "reason": "rate-limited-ip",
+    }
+    # Another address is not held up.
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.post("/logga-in/edge/").status_code == 200
+
+
+def test_too_many_logins_of_one_person_are_refused_for_a_while(
+    client: Client, settings: Any
+) -> None:
+    settings.LOGIN_RATE_PER_PERSON = 2
+    for attempt in range(2):
+        answer(client, start(client), assertion=f"a{attempt}")
+        client.logout()
+    response = answer(client, start(client), assertion="a2")
+    assert "för många inloggningar med din e-legitimation" in response.content.decode()
+    assert Login.objects.count() == 2
+    refused = events(EventType.LOGIN_REFUSED)[-1]
+    assert refused.data["reason"] == "rate-limited-person"
+    assert TOLVAN not in str(refused.data)
+
+
+def test_the_limits_let_logins_through_when_the_cache_is_down(
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.LOGIN_RATE_PER_IP = 1
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr("portal.identity.ratelimit.cache.add", down)
+    start(client)
+    assert client.post("/logga-in/edge/").status_code == 200
+
+
+def test_logging_in_gives_a_new_session_id_against_session_fixation(client: Client) -> None:
+    order = start(client)
+    planted = client.session.session_key
+    assert planted
+    answer(client, order)
+    assert client.session.session_key != planted
+    assert Login.objects.get().session_key == client.session.session_key
+    # The id from before the login is no session at all any more.
+    fixed = Client()
+    fixed.cookies[django_settings.SESSION_COOKIE_NAME] = planted
+    assert fixed.get("/konto/").status_code == 302

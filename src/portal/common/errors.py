@@ -54,6 +54,17 @@ class ServiceUnavailableError(ApplicationError):
     code = "service-unavailable"
 
 
+class TooManyRequestsError(ApplicationError):
+    """Too many attempts in a short time; ``retry_after`` says in how many seconds to try again."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "too-many-requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Problem:
     """RFC 9457 problem details."""

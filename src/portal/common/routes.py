@@ -38,7 +38,19 @@ def read_only(view: View) -> View:
     Such a view is exempt from the CSRF check (there is nothing to forge), so that a POST to it
     gets the right answer, 405 Method Not Allowed, instead of a misleading CSRF error.
     """
-    return csrf_exempt(require_safe(view))
+    wrapped: Any = csrf_exempt(require_safe(view))
+    wrapped.portal_read_only = True
+    return wrapped  # type: ignore[no-any-return]
+
+
+def is_read_only(view: Callable[..., Any]) -> bool:
+    """Whether ``view`` (looking through wrappers) was declared ``read_only``."""
+    current: Any = view
+    while current is not None:
+        if getattr(current, "portal_read_only", False):
+            return True
+        current = getattr(current, "__wrapped__", None)
+    return False
 
 
 def authenticated(view: View) -> View:

@@ -62,6 +62,12 @@ EID_MIN_ASSURANCE = env_choice("EID_MIN_ASSURANCE", "loa3", _LOA_CHOICES)
 EID_MIN_ASSURANCE_SIGN = max(
     env_choice("EID_MIN_ASSURANCE_SIGN", "loa3", _LOA_CHOICES), EID_MIN_ASSURANCE
 )
+#: Login rate limits (429 beyond them), per window of PORTAL_LOGIN_RATE_WINDOW_MINUTES: logins
+#: started from one IP address (generous: a whole workplace may share one address) and completed
+#: identifications of one person.
+LOGIN_RATE_PER_IP = env_int("PORTAL_LOGIN_RATE_PER_IP", 300, minimum=1)
+LOGIN_RATE_PER_PERSON = env_int("PORTAL_LOGIN_RATE_PER_PERSON", 10, minimum=1)
+LOGIN_RATE_WINDOW_SECONDS = env_int("PORTAL_LOGIN_RATE_WINDOW_MINUTES", 10, minimum=1) * 60
 #: Settings each allowed issuer needs in production: (setting, value) per issuer code.
 _EID_REQUIRED: dict[str, list[tuple[str, str]]] = {}
 #: The local BankID simulator and its test app: for development and demos only.

@@ -23,7 +23,13 @@ from django.utils.translation import gettext as _
 from portal import audit
 from portal.audit.constants import EventType
 from portal.audit.services import client_ip
-from portal.common.errors import ApplicationError, NotFoundError, ServiceUnavailableError
+from portal.common.errors import (
+    ApplicationError,
+    NotFoundError,
+    ServiceUnavailableError,
+    TooManyRequestsError,
+)
+from portal.identity import ratelimit
 from portal.identity.eidas_identifiers import (
     is_valid_eidas_identifier,
     normalise_eidas_identifier,
@@ -184,6 +190,24 @@ def eid_order_start(
                 data={"provider": provider_code, "reason": "issuer-not-allowed"},
             )
     provider = _provider(provider_code)
+    if purpose == EidTransaction.Purpose.LOGIN and ratelimit.login_from_ip_over_limit(
+        client_ip(request) or "unknown"
+    ):
+        with transaction.atomic():
+            audit.record(
+                EventType.LOGIN_REFUSED,
+                actor=_actor(request),
+                request=request,
+                data={"provider": provider_code, "reason": "rate-limited-ip"},
+            )
+        raise TooManyRequestsError(
+            _(
+                "Det har gjorts för många inloggningsförsök från din internetanslutning på kort "
+                "tid. Vänta några minuter och försök sedan igen."
+            ),
+            retry_after=ratelimit.retry_after(),
+            code="login-rate-limited",
+        )
     binding = _session_binding(request, create=True)
     # One order at a time per browser session: a second tab's order replaces the first, which is
     # cancelled with the provider as BankID asks (otherwise the app would get alreadyInProgress).
@@ -527,6 +551,15 @@ def _complete(
     person = None if refusal else _person_from_identity(identity)
     if person is None and not refusal:
         refusal = "invalid-identity"
+    if (
+        person is not None
+        and not refusal
+        and purpose == EidTransaction.Purpose.LOGIN
+        and ratelimit.login_of_person_over_limit(
+            person.personal_number or person.eidas_identifier or str(person.pk)
+        )
+    ):
+        refusal = "rate-limited-person"
     if (
         purpose == EidTransaction.Purpose.SIGN
         and person is not None

@@ -165,6 +165,11 @@ def _message(order: EidTransaction) -> str:
                 "Din e-legitimation har inte tillräckligt hög tillitsnivå för det här. "
                 "Använd en e-legitimation med högre tillitsnivå, till exempel BankID."
             )
+        if order.hint_code == "rate-limited-person":
+            return _(
+                "Det har gjorts för många inloggningar med din e-legitimation på kort tid. "
+                "Vänta några minuter och försök sedan igen."
+            )
         if order.hint_code == "missing-personal-number":
             return _(
                 "E-legitimationen gav oss inget personnummer eller någon annan identitet som vi "

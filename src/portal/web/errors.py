@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import structlog
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 
 from portal.common.errors import (
     ApplicationError,
+    TooManyRequestsError,
     problem_for,
     problem_for_status,
     problem_response,
@@ -44,6 +47,10 @@ def _explanations() -> dict[int, tuple[str, str]]:
         405: (
             _("Sidan kan inte användas så"),
             _("Sidan tar inte emot den här typen av begäran. Gå till startsidan och försök igen."),
+        ),
+        429: (
+            _("För många försök"),
+            _("Det har gjorts för många försök på kort tid. Vänta en stund och försök sedan igen."),
         ),
         500: (
             _("Tekniskt fel"),
@@ -93,9 +100,12 @@ def error_response(
 
 
 def application_error_response(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    headers = (
+        {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequestsError) else {}
+    )
     if wants_problem_json(request):
-        return problem_response(request, problem_for(error))
-    return error_response(request, int(error.status), detail=error.message)
+        return problem_response(request, problem_for(error), headers)
+    return error_response(request, int(error.status), detail=error.message, headers=headers)
 
 
 # Django's handlers (set in config/urls.py). Their signatures are Django's.
@@ -111,10 +121,29 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return error_response(request, 404)
 
 
+#: Seconds a client is asked to wait (Retry-After) when the database cannot be reached; the same
+#: as /readyz says.
+DATABASE_RETRY_AFTER = 5
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # The exception itself was logged by Django's handler with the request id; the page shows only
     # the id, so that a person can quote it to support, and never a stack trace.
+    if _database_unavailable(sys.exception()):
+        # The database is down, restarting or refusing connections: a temporary state, not a
+        # fault in what was asked. 503 with Retry-After tells people, clients and load balancers
+        # to try again (a submission retried with the same Idempotency-Key is never stored twice).
+        return error_response(
+            request, 503, minimal=True, headers={"Retry-After": str(DATABASE_RETRY_AFTER)}
+        )
     return error_response(request, 500, minimal=True)
+
+
+def _database_unavailable(error: BaseException | None) -> bool:
+    """Django calls handler500 while handling the exception (also one raised in a middleware,
+    such as loading the session): a lost or refused database connection, an administrator's
+    shutdown or a server still starting up is an OperationalError or InterfaceError."""
+    return isinstance(error, OperationalError | InterfaceError)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

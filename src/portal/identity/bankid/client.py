@@ -41,6 +41,8 @@ ERROR_CODES = frozenset(
 )
 #: Errors after which BankID allows the same call to be tried again, a little later.
 _RETRYABLE = frozenset({"maintenance", "requestTimeout", "unavailable"})
+#: The least time worth giving one more attempt at starting an order.
+_MIN_ATTEMPT_SECONDS = 0.5
 
 
 class BankIDError(Exception):
@@ -201,6 +203,7 @@ class BankIDClient:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.retry_delay = retry_delay
+        self.timeout = timeout
         self._http = httpx.Client(
             verify=context,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
@@ -238,16 +241,27 @@ class BankIDClient:
 
     # --- plumbing ------------------------------------------------------------------------------
     def _order(self, endpoint: str, request: OrderRequest) -> Order:
+        """Start an order, retrying what BankID allows to be retried, all within one timeout:
+        a BankID that hangs holds the person's request (and a server thread) for at most
+        ``timeout`` seconds, not once per attempt."""
+        deadline = time.monotonic() + self.timeout
         attempt = 0
         while True:
+            remaining = deadline - time.monotonic()
             try:
-                data = self._post(endpoint, request.as_json())
+                data = self._post(endpoint, request.as_json(), timeout=remaining)
             except BankIDError as error:
-                if error.code not in _RETRYABLE or attempt >= self.retries:
+                pause = self.retry_delay * (attempt + 1)
+                if (
+                    error.code not in _RETRYABLE
+                    or attempt >= self.retries
+                    # Too little time left for a pause and a meaningful attempt after it.
+                    or deadline - time.monotonic() < pause + _MIN_ATTEMPT_SECONDS
+                ):
                     raise
                 attempt += 1
                 logger.warning("bankid_retry", endpoint=endpoint, code=error.code, attempt=attempt)
-                time.sleep(self.retry_delay * attempt)
+                time.sleep(pause)
                 continue
             try:
                 return Order(
@@ -259,10 +273,17 @@ class BankIDClient:
             except KeyError as missing:
                 raise BankIDError("unknown", f"answer without {missing}") from None
 
-    def _post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(
+        self, endpoint: str, body: dict[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
         started = time.perf_counter()
+        limit = (
+            httpx.Timeout(timeout, connect=min(timeout, 3.0))
+            if timeout is not None
+            else httpx.USE_CLIENT_DEFAULT
+        )
         try:
-            response = self._http.post(f"{self.base_url}/{endpoint}", json=body)
+            response = self._http.post(f"{self.base_url}/{endpoint}", json=body, timeout=limit)
         except httpx.TimeoutException:
             logger.warning("bankid_unreachable", endpoint=endpoint, reason="timeout")
             raise BankIDError("unavailable", "timeout") from None
