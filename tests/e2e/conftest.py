@@ -25,10 +25,11 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 
 @contextmanager
 def demo_portal(
-    pki: TestPki, tmp_path: Path, *, staff: tuple[tuple[str, str], ...] = ()
+    pki: TestPki, tmp_path: Path, *, staff: tuple[tuple[str, str], ...] = (), **settings: str
 ) -> Iterator[dict[str, Any]]:
-    """The demo portal with the BankID simulator (its URL and the simulator), and the staff roles
-    given as (personal number, role)."""
+    """The demo portal with the BankID simulator (its URL, the simulator and the portal's
+    environment, e.g. for running its commands), the staff roles given as (personal number,
+    role), and any further settings."""
     with start_simulator(pki=pki, people=DEMO_PEOPLE) as simulator:
         env = portal_env(
             tmp_path,
@@ -37,12 +38,13 @@ def demo_portal(
             BANKID_CLIENT_KEY=str(pki.client_key),
             BANKID_CA_CERT=str(pki.ca_cert),
             BANKID_SIMULATOR_APP_URL=simulator.app_url,
+            **settings,
         )
         with portal_server(env, demo_data=True) as base_url:
             for number, role in staff:
                 done = run_portal(["staff_grant", number, role], env)
                 assert done.returncode == 0, done.stderr
-            yield {"url": base_url, "simulator": simulator}
+            yield {"url": base_url, "simulator": simulator, "env": env}
 
 
 @pytest.fixture(scope="session")
