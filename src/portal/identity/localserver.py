@@ -18,8 +18,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import html
 import json
 import logging
+import re
 import socket
 import socketserver
 import ssl
@@ -390,6 +392,38 @@ class SimulatorAppHandler(LocalHandler):
                 HTTPStatus.FORBIDDEN, "crossSite", "Formuläret skickades från en annan webbplats."
             )
 
+    def _control_request(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        listing: tuple[str, Callable[[], list[Any]]],
+        pattern: re.Pattern[str],
+        actions: set[str],
+    ) -> tuple[re.Match[str] | None, dict[str, Any]] | None:
+        """A control API request: answers the listing (``GET listing[0]``) itself and returns
+        None; otherwise checks it is a JSON POST to an object path (``pattern``) or to one of
+        ``actions`` and returns the match (None for an action) and the body."""
+        listing_path, items = listing
+        if path == listing_path:
+            if self.command not in {"GET", "HEAD"}:
+                raise AppError(HTTPStatus.METHOD_NOT_ALLOWED, "methodNotAllowed", "Använd GET.")
+            self._send_json(HTTPStatus.OK, [view.as_json() for view in items()])
+            return None
+        match = pattern.fullmatch(path)
+        if match is None and path not in actions:
+            raise AppError(HTTPStatus.NOT_FOUND, "notFound", "Det finns ingen sådan resurs.")
+        if self.command != "POST":
+            raise AppError(HTTPStatus.METHOD_NOT_ALLOWED, "methodNotAllowed", "Använd POST.")
+        # Requiring JSON also keeps other sites out: a plain HTML form cannot send it.
+        if self.headers.get_content_type() != "application/json":
+            raise AppError(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "unsupportedMediaType",
+                "Content-Type måste vara application/json.",
+            )
+        return match, control_json(body)
+
     def _form(self, body: bytes) -> dict[str, str]:
         """The form's fields (the first value of each, stripped)."""
         try:
@@ -489,3 +523,118 @@ class RunningSimulatorServers(RunningServers):
     def _before_shutdown(self) -> None:
         # Answers held back by a slow script or mode return at once.
         self.state.stopping.set()
+
+
+# --- What the simulators' test apps and control APIs read ---------------------------------------
+
+#: The longest name a test app or control API takes.
+MAX_NAME_LENGTH = 100
+_TWELVE_DIGITS = re.compile(r"[0-9]{12}")
+
+
+def _refuse_constant(name: str) -> Any:
+    msg = f"{name} is not JSON"
+    raise ValueError(msg)
+
+
+def control_json(body: bytes) -> dict[str, Any]:
+    """A control API's JSON object (an empty body is an empty object), or ``AppError``."""
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        raise AppError(
+            HTTPStatus.BAD_REQUEST, "invalidParameters", "Kroppen måste vara ett JSON-objekt."
+        )
+    return data
+
+
+def control_mode(state: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /control/mode``: set a simulator's mode (``state.set_mode(name, seconds)``)."""
+    name = data.get("mode")
+    seconds = data.get("seconds", 0.0)
+    if (
+        not isinstance(name, str)
+        or isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+    ):
+        raise AppError(
+            HTTPStatus.BAD_REQUEST,
+            "invalidParameters",
+            "Ange mode (en text) och eventuellt seconds (ett tal).",
+        )
+    try:
+        mode = state.set_mode(name, float(seconds))
+    except ValueError as error:
+        raise AppError(HTTPStatus.BAD_REQUEST, "invalidParameters", str(error)) from None
+    return {"mode": mode.name, "seconds": mode.seconds}
+
+
+def control_name(data: Mapping[str, Any], field: str) -> str | None:
+    """An optional name in a control API's body, trimmed, or ``AppError``."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= MAX_NAME_LENGTH:
+        raise AppError(
+            HTTPStatus.BAD_REQUEST,
+            "invalidParameters",
+            f"{field} måste vara en text på 1–{MAX_NAME_LENGTH} tecken.",
+        )
+    return value.strip()
+
+
+def personal_number_problem(digits: str) -> str:
+    """What is wrong with ``digits`` as a personal or coordination number (12 digits, a real
+    month, a day or coordination day, the check digit); empty when nothing is."""
+    if not _TWELVE_DIGITS.fullmatch(digits):
+        return "Ange personnumret med 12 siffror, till exempel 19121212-1212."
+    month, day = int(digits[4:6]), int(digits[6:8])
+    # A coordination number has 60 added to the day of birth.
+    if month not in range(1, 13) or (day not in range(1, 32) and day not in range(61, 92)):
+        return "Personnumret har inget giltigt födelsedatum."
+    if not luhn_valid(digits[2:]):
+        return "Personnumret är inte giltigt (kontrollsiffran stämmer inte)."
+    return ""
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check of a personal number's last ten digits."""
+    total = 0
+    for position, character in enumerate(reversed(digits)):
+        total += sum(divmod(int(character) * (2 if position % 2 else 1), 10))
+    return total % 10 == 0
+
+
+def form_personal_number(text: str) -> str:
+    """The 12 digits of a personal or coordination number typed in a test app, or ``AppError``."""
+    digits = re.sub(r"[\s-]", "", text)
+    if problem := personal_number_problem(digits):
+        raise AppError(HTTPStatus.BAD_REQUEST, "invalidPersonalNumber", problem)
+    return digits
+
+
+def person_from_form(form: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The person a test app's form names: another personal number (or the chosen one) and
+    optional names."""
+    text = form.get("other_personal_number") or form.get("personal_number", "")
+    number = form_personal_number(text) if text else None
+    names: list[str | None] = []
+    for field, label in (("given_name", "Förnamnet"), ("surname", "Efternamnet")):
+        value = form.get(field, "")
+        if len(value) > MAX_NAME_LENGTH or any(not character.isprintable() for character in value):
+            raise AppError(
+                HTTPStatus.BAD_REQUEST,
+                "invalidName",
+                f"{label} får vara högst {MAX_NAME_LENGTH} vanliga tecken.",
+            )
+        names.append(value or None)
+    return number, names[0], names[1]
+
+
+def h(text: str) -> str:
+    """``text`` escaped for HTML (attributes included)."""
+    return html.escape(text, quote=True)

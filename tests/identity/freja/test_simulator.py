@@ -353,7 +353,7 @@ def test_another_person_by_number_and_declining(freja_app: httpx.Client, rp: htt
         f"/transactions/{auth_ref}/approve", data={"other_personal_number": "19121212-1213"}
     )
     assert bad.status_code == 400
-    assert "giltigt personnummer" in bad.text
+    assert "kontrollsiffran stämmer inte" in bad.text
     other = start(rp)
     assert (
         freja_app.post(

@@ -20,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import html
 import ipaddress
 import json
 import logging
@@ -70,7 +69,6 @@ MAX_SLOW_SECONDS: Final = 600.0
 
 _MAX_BODY_BYTES = 1024 * 1024
 _DEFAULT_BODY_TIMEOUT = 10.0
-_MAX_NAME_LENGTH = 100
 _SHORT_REF_LENGTH = 8
 _PERSONAL_NUMBER_LENGTH = 12
 _QR_PARTS = 4
@@ -276,7 +274,7 @@ def _loggable(text: str) -> str:
 
     def mask(match: re.Match[str]) -> str:
         ten_digits = (match[1] + match[2])[-10:]
-        return f"{match[1]}-****" if _luhn_valid(ten_digits) else match[0]
+        return f"{match[1]}-****" if localserver.luhn_valid(ten_digits) else match[0]
 
     return _NUMBER_IN_TEXT.sub(mask, text)
 
@@ -1335,7 +1333,7 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
                 raise AppError(
                     HTTPStatus.BAD_REQUEST, "qrMissing", "Klistra in QR-kodens innehåll."
                 )
-            number, given_name, surname = _person_from_form(form)
+            number, given_name, surname = localserver.person_from_form(form)
             if number is None:
                 raise AppError(
                     HTTPStatus.BAD_REQUEST,
@@ -1346,7 +1344,7 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
         elif match["action"] == "decline":
             view = state.decline_order(match["ref"])
         else:
-            number, given_name, surname = _person_from_form(form)
+            number, given_name, surname = localserver.person_from_form(form)
             view = state.approve_order(match["ref"], number, given_name=given_name, surname=surname)
         if view.status == "complete":
             done = "approved"
@@ -1380,15 +1378,17 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
             ),
         ]
         if error:
-            parts.append(f'<p class="error" role="alert">{_h(error)}</p>')
+            parts.append(f'<p class="error" role="alert">{localserver.h(error)}</p>')
         if done in _DONE_MESSAGES:
-            parts.append(f'<p class="status" role="status">{_h(_DONE_MESSAGES[done])}')
+            parts.append(f'<p class="status" role="status">{localserver.h(_DONE_MESSAGES[done])}')
             if found is not None and done == "approved" and _is_web_url(found.return_url):
                 parts.append(
-                    f' <a href="{_h(found.return_url or "")}">Tillbaka till webbplatsen</a>'
+                    f' <a href="{localserver.h(found.return_url or "")}">Tillbaka till webbplatsen</a>'
                 )
             parts.append("</p>")
-        parts.append('<h2>Väntande order</h2><p><a href="/' + _h(query) + '">Uppdatera listan</a>')
+        parts.append(
+            '<h2>Väntande order</h2><p><a href="/' + localserver.h(query) + '">Uppdatera listan</a>'
+        )
         if token:
             parts.append(' · <a href="/">Visa alla order</a>')
         parts.append("</p>")
@@ -1405,34 +1405,34 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
         return "".join(parts)
 
     def _render_order(self, order: OrderView, query: str) -> str:
-        ref = _h(order.order_ref)
+        ref = localserver.h(order.order_ref)
         kind = "Legitimering" if order.order_type == "auth" else "Underskrift"
         action = "Legitimera" if order.order_type == "auth" else "Signera"
         parts = [
             f'<section aria-labelledby="order-{ref}">',
-            f'<h3 id="order-{ref}">{kind} {_h(order.short_ref)}</h3>',
+            f'<h3 id="order-{ref}">{kind} {localserver.h(order.short_ref)}</h3>',
             f"<p>Skapad för {int(order.age)} sekunder sedan.",
         ]
         if order.required_personal_number:
             parts.append(
-                f" Gäller bara {_h(format_personal_number(order.required_personal_number))}."
+                f" Gäller bara {localserver.h(format_personal_number(order.required_personal_number))}."
             )
         if order.script != "manual":
-            parts.append(f" Skript: {_h(order.script)}.")
+            parts.append(f" Skript: {localserver.h(order.script)}.")
         parts.append("</p>")
         if order.user_visible_text is not None:
             label = "Text att signera" if order.order_type == "sign" else "Text från webbplatsen"
             parts.append(
-                f'<p><strong>{label}:</strong></p><div class="text">{_h(order.user_visible_text)}</div>'
+                f'<p><strong>{label}:</strong></p><div class="text">{localserver.h(order.user_visible_text)}</div>'
             )
         parts.append(
-            f'<form method="post" action="/orders/{ref}/approve{_h(query)}">'
+            f'<form method="post" action="/orders/{ref}/approve{localserver.h(query)}">'
             + self._render_person_fields(f"o{order.short_ref}", order.required_personal_number)
             + f'<button type="submit">{action}<span class="visually-hidden"> '
-            f"order {_h(order.short_ref)}</span></button></form>"
-            f'<form method="post" action="/orders/{ref}/decline{_h(query)}">'
+            f"order {localserver.h(order.short_ref)}</span></button></form>"
+            f'<form method="post" action="/orders/{ref}/decline{localserver.h(query)}">'
             '<button type="submit" class="secondary">Avbryt'
-            f'<span class="visually-hidden"> order {_h(order.short_ref)}</span></button>'
+            f'<span class="visually-hidden"> order {localserver.h(order.short_ref)}</span></button>'
             "</form></section>"
         )
         return "".join(parts)
@@ -1443,9 +1443,9 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
         # their number; otherwise the browser preselects the first person in the list.
         other = required is not None and required not in {p.personal_number for p in people}
         options = "".join(
-            f'<option value="{_h(person.personal_number)}"'
+            f'<option value="{localserver.h(person.personal_number)}"'
             f"{' selected' if person.personal_number == required else ''}>"
-            f"{_h(person.label)}</option>"
+            f"{localserver.h(person.label)}</option>"
             for person in people
         )
         other_value = required if other and required else ""
@@ -1457,7 +1457,7 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
             f'<label for="{prefix}-other">Annat personnummer (valfritt)</label>'
             f'<input id="{prefix}-other" name="other_personal_number" '
             f'aria-describedby="{prefix}-other-hint" inputmode="numeric" autocomplete="off" '
-            f'value="{_h(other_value)}">'
+            f'value="{localserver.h(other_value)}">'
             f'<p class="hint" id="{prefix}-other-hint">12 siffror, till exempel '
             "19121212-1212. Fyll i för att välja någon som inte finns i listan.</p>"
             f'<label for="{prefix}-given">Förnamn (valfritt)</label>'
@@ -1485,38 +1485,30 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
         if action == "decline":
             return state.decline_order(order_ref).as_json()
         number = _control_personal_number(data)
-        given_name = _control_name(data, "givenName")
-        surname = _control_name(data, "surname")
+        given_name = localserver.control_name(data, "givenName")
+        surname = localserver.control_name(data, "surname")
         operation = state.approve_order if action == "approve" else state.open_order
         return operation(order_ref, number, given_name=given_name, surname=surname).as_json()
 
     def _control(self, path: str, body: bytes) -> int:
         state = self.server.state
-        if path == "/control/orders":
-            if self.command not in {"GET", "HEAD"}:
-                raise AppError(HTTPStatus.METHOD_NOT_ALLOWED, "methodNotAllowed", "Använd GET.")
-            self._send_json(HTTPStatus.OK, [view.as_json() for view in state.orders()])
+        request = self._control_request(
+            path,
+            body,
+            listing=("/control/orders", state.orders),
+            pattern=_CONTROL_ORDER_PATH,
+            actions={"/control/scripts", "/control/mode", "/control/reset"},
+        )
+        if request is None:
             return HTTPStatus.OK
-        match = _CONTROL_ORDER_PATH.fullmatch(path)
-        if match is None and path not in {"/control/scripts", "/control/mode", "/control/reset"}:
-            raise AppError(HTTPStatus.NOT_FOUND, "notFound", "Det finns ingen sådan resurs.")
-        if self.command != "POST":
-            raise AppError(HTTPStatus.METHOD_NOT_ALLOWED, "methodNotAllowed", "Använd POST.")
-        # Requiring JSON also keeps other sites out: a plain HTML form cannot send it.
-        if self.headers.get_content_type() != "application/json":
-            raise AppError(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-                "unsupportedMediaType",
-                "Content-Type måste vara application/json.",
-            )
-        data = _control_json(body)
+        match, data = request
         answer: Any
         if match is not None:
             answer = self._control_order(match["ref"], match["action"], data)
         elif path == "/control/scripts":
             answer = _control_script(state, data)
         elif path == "/control/mode":
-            answer = _control_mode(state, data)
+            answer = localserver.control_mode(state, data)
         else:
             state.reset()
             answer = {}
@@ -1540,37 +1532,6 @@ def _control_script(state: SimulatorState, data: Mapping[str, Any]) -> dict[str,
     return {"personalNumber": number, "spec": script.spec}
 
 
-def _control_mode(state: SimulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    name = data.get("mode")
-    seconds = data.get("seconds", 0.0)
-    if (
-        not isinstance(name, str)
-        or isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-    ):
-        raise AppError(
-            HTTPStatus.BAD_REQUEST,
-            "invalidParameters",
-            "Ange mode (en text) och eventuellt seconds (ett tal).",
-        )
-    try:
-        mode = state.set_mode(name, float(seconds))
-    except ValueError as error:
-        raise AppError(HTTPStatus.BAD_REQUEST, "invalidParameters", str(error)) from None
-    return {"mode": mode.name, "seconds": mode.seconds}
-
-
-def _control_json(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
-    try:
-        return _parse_json_object(body)
-    except ApiError:
-        raise AppError(
-            HTTPStatus.BAD_REQUEST, "invalidParameters", "Kroppen måste vara ett JSON-objekt."
-        ) from None
-
-
 def _control_personal_number(data: Mapping[str, Any]) -> str | None:
     number = data.get("personalNumber")
     if number is None:
@@ -1584,68 +1545,6 @@ def _control_personal_number(data: Mapping[str, Any]) -> str | None:
     return number
 
 
-def _control_name(data: Mapping[str, Any], field: str) -> str | None:
-    value = data.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 0 < len(value.strip()) <= _MAX_NAME_LENGTH:
-        raise AppError(
-            HTTPStatus.BAD_REQUEST,
-            "invalidParameters",
-            f"{field} måste vara en text på 1–{_MAX_NAME_LENGTH} tecken.",
-        )
-    return value.strip()
-
-
-def _person_from_form(form: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
-    text = form.get("other_personal_number") or form.get("personal_number", "")
-    number = normalise_form_personal_number(text) if text else None
-    names: list[str | None] = []
-    for field, label in (("given_name", "Förnamnet"), ("surname", "Efternamnet")):
-        value = form.get(field, "")
-        if len(value) > _MAX_NAME_LENGTH or any(not character.isprintable() for character in value):
-            raise AppError(
-                HTTPStatus.BAD_REQUEST,
-                "invalidName",
-                f"{label} får vara högst {_MAX_NAME_LENGTH} vanliga tecken.",
-            )
-        names.append(value or None)
-    return number, names[0], names[1]
-
-
-def normalise_form_personal_number(text: str) -> str:
-    """The 12 digits of a personal or coordination number typed in the test app, or AppError."""
-    digits = re.sub(r"[\s-]", "", text)
-    if not _PERSONAL_NUMBER.fullmatch(digits):
-        raise AppError(
-            HTTPStatus.BAD_REQUEST,
-            "invalidPersonalNumber",
-            "Ange personnumret med 12 siffror, till exempel 19121212-1212.",
-        )
-    month, day = int(digits[4:6]), int(digits[6:8])
-    # A coordination number has 60 added to the day of birth.
-    if month not in range(1, 13) or (day not in range(1, 32) and day not in range(61, 92)):
-        raise AppError(
-            HTTPStatus.BAD_REQUEST,
-            "invalidPersonalNumber",
-            "Personnumret har inget giltigt födelsedatum.",
-        )
-    if not _luhn_valid(digits[2:]):
-        raise AppError(
-            HTTPStatus.BAD_REQUEST,
-            "invalidPersonalNumber",
-            "Personnumret är inte giltigt (kontrollsiffran stämmer inte).",
-        )
-    return digits
-
-
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, character in enumerate(reversed(digits)):
-        total += sum(divmod(int(character) * (2 if position % 2 else 1), 10))
-    return total % 10 == 0
-
-
 def _valid_token(query: Mapping[str, list[str]]) -> str | None:
     token = (query.get("autostarttoken") or [""])[0]
     return token if _UUID.fullmatch(token) else None
@@ -1653,10 +1552,6 @@ def _valid_token(query: Mapping[str, list[str]]) -> str | None:
 
 def _is_web_url(url: str | None) -> bool:
     return url is not None and urlsplit(url).scheme in {"http", "https"}
-
-
-def _h(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 # --- Running ------------------------------------------------------------------------------------

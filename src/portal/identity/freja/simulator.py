@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import html
 import json
 import logging
 import math
@@ -134,7 +133,6 @@ DEFAULT_SURNAME: Final = "Testsson"
 _MAX_BODY_BYTES = 64 * 1024
 _MAX_USER_INFO = 256
 _BODY_TIMEOUT = 10.0
-_MAX_NAME_LENGTH = 100
 _SHORT_REF_LENGTH = 8
 _PERSONAL_NUMBER_LENGTH = 12
 _COORDINATION_OFFSET = 60
@@ -209,21 +207,9 @@ def mask_personal_number(number: str) -> str:
     return f"{number[:8]}-****"
 
 
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, character in enumerate(reversed(digits)):
-        total += sum(divmod(int(character) * (2 if position % 2 else 1), 10))
-    return total % 10 == 0
-
-
 def is_swedish_number(text: str) -> bool:
     """12 digits, a real month, a day (or coordination day) and a valid check digit."""
-    if not _PERSONAL_NUMBER.fullmatch(text):
-        return False
-    month, day = int(text[4:6]), int(text[6:8])
-    if month not in range(1, 13) or (day not in range(1, 32) and day not in range(61, 92)):
-        return False
-    return _luhn_valid(text[2:])
+    return not localserver.personal_number_problem(text)
 
 
 # --- Transactions -------------------------------------------------------------------------------
@@ -998,7 +984,7 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
             state.decline(auth_ref)
             done = "declined"
         else:
-            number, given_name, surname = _person_from_form(form)
+            number, given_name, surname = localserver.person_from_form(form)
             operation = state.approve if action == "approve" else state.open_transaction
             operation(auth_ref, number, given_name=given_name, surname=surname)
             done = "approved" if action == "approve" else "opened"
@@ -1022,7 +1008,7 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
             ),
         ]
         if error:
-            parts.append(f'<p class="error" role="alert">{_h(error)}</p>')
+            parts.append(f'<p class="error" role="alert">{localserver.h(error)}</p>')
         return parts
 
     def _render_list(self, error: str | None = None) -> str:
@@ -1035,8 +1021,8 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
         else:
             parts.append("<ul>")
             parts.extend(
-                f'<li><a href="/transactions/{_h(quote(view.auth_ref, safe=""))}">'
-                f"Legitimering {_h(view.short_ref)}</a> – {_h(_STATUS_TEXT[view.status])}, "
+                f'<li><a href="/transactions/{localserver.h(quote(view.auth_ref, safe=""))}">'
+                f"Legitimering {localserver.h(view.short_ref)}</a> – {localserver.h(_STATUS_TEXT[view.status])}, "
                 f"skapad för {int(view.age)} sekunder sedan</li>"
                 for view in pending
             )
@@ -1057,12 +1043,14 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
     def _render_transaction(self, view: TransactionView, done: str) -> str:
         parts = self._head()
         if done in _DONE_MESSAGES:
-            parts.append(f'<p class="status" role="status">{_h(_DONE_MESSAGES[done])}</p>')
-        ref = _h(quote(view.auth_ref, safe=""))
+            parts.append(
+                f'<p class="status" role="status">{localserver.h(_DONE_MESSAGES[done])}</p>'
+            )
+        ref = localserver.h(quote(view.auth_ref, safe=""))
         parts.append(
-            f"<section><h2>Legitimering {_h(view.short_ref)}</h2>"
-            f"<p>Status: {_h(_STATUS_TEXT[view.status])}. "
-            f"Kräver registreringsnivå {_h(view.min_registration_level)}.</p>"
+            f"<section><h2>Legitimering {localserver.h(view.short_ref)}</h2>"
+            f"<p>Status: {localserver.h(_STATUS_TEXT[view.status])}. "
+            f"Kräver registreringsnivå {localserver.h(view.min_registration_level)}.</p>"
         )
         if view.pending:
             fixed = view.personal_number
@@ -1086,11 +1074,11 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
             person = next((p for p in people if p.personal_number == fixed), None)
             label = person.label if person else fixed
             return (
-                f"<p>Person: {_h(label)}</p>"
-                f'<input type="hidden" name="personal_number" value="{_h(fixed)}">'
+                f"<p>Person: {localserver.h(label)}</p>"
+                f'<input type="hidden" name="personal_number" value="{localserver.h(fixed)}">'
             )
         options = "".join(
-            f'<option value="{_h(person.personal_number)}">{_h(person.label)}</option>'
+            f'<option value="{localserver.h(person.personal_number)}">{localserver.h(person.label)}</option>'
             for person in people
         )
         return (
@@ -1111,29 +1099,21 @@ class _AppHandler(_Handler, localserver.SimulatorAppHandler):
 
     def _control(self, path: str, body: bytes) -> int:
         state = self.server.state
-        if path == "/control/transactions":
-            if self.command not in {"GET", "HEAD"}:
-                raise AppError(HTTPStatus.METHOD_NOT_ALLOWED, "methodNotAllowed", "Använd GET.")
-            self._send_json(HTTPStatus.OK, [view.as_json() for view in state.transactions()])
+        request = self._control_request(
+            path,
+            body,
+            listing=("/control/transactions", state.transactions),
+            pattern=_CONTROL_PATH,
+            actions={"/control/mode", "/control/forgery", "/control/reset"},
+        )
+        if request is None:
             return HTTPStatus.OK
-        match = _CONTROL_PATH.fullmatch(path)
-        if match is None and path not in {"/control/mode", "/control/forgery", "/control/reset"}:
-            raise AppError(HTTPStatus.NOT_FOUND, "notFound", "Det finns ingen sådan resurs.")
-        if self.command != "POST":
-            raise AppError(HTTPStatus.METHOD_NOT_ALLOWED, "methodNotAllowed", "Använd POST.")
-        # Requiring JSON also keeps other sites out: a plain HTML form cannot send it.
-        if self.headers.get_content_type() != "application/json":
-            raise AppError(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-                "unsupportedMediaType",
-                "Content-Type måste vara application/json.",
-            )
-        data = _control_json(body)
+        match, data = request
         answer: Any
         if match is not None:
             answer = _control_transaction(state, match["ref"], match["action"], data)
         elif path == "/control/mode":
-            answer = _control_mode(state, data)
+            answer = localserver.control_mode(state, data)
         elif path == "/control/forgery":
             forgery = data.get("forgery")
             try:
@@ -1173,84 +1153,13 @@ def _control_transaction(
             "registrationLevel: BASIC, EXTENDED eller PLUS.",
         )
     person = {
-        "given_name": _control_name(data, "givenName"),
-        "surname": _control_name(data, "surname"),
+        "given_name": localserver.control_name(data, "givenName"),
+        "surname": localserver.control_name(data, "surname"),
         "country": country if "country" in data else None,
         "registration_level": level,
     }
     operation = state.approve if action == "approve" else state.open_transaction
     return operation(auth_ref, number, **person).as_json()
-
-
-def _control_mode(state: FrejaSimulatorState, data: Mapping[str, Any]) -> dict[str, Any]:
-    name = data.get("mode")
-    seconds = data.get("seconds", 0.0)
-    if (
-        not isinstance(name, str)
-        or isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-    ):
-        raise AppError(
-            HTTPStatus.BAD_REQUEST,
-            "invalidParameters",
-            "Ange mode (en text) och eventuellt seconds.",
-        )
-    try:
-        mode = state.set_mode(name, float(seconds))
-    except ValueError as error:
-        raise AppError(HTTPStatus.BAD_REQUEST, "invalidParameters", str(error)) from None
-    return {"mode": mode.name, "seconds": mode.seconds}
-
-
-def _control_json(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
-    try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        data = None
-    if not isinstance(data, dict):
-        raise AppError(
-            HTTPStatus.BAD_REQUEST, "invalidParameters", "Kroppen måste vara ett JSON-objekt."
-        )
-    return data
-
-
-def _control_name(data: Mapping[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 0 < len(value.strip()) <= _MAX_NAME_LENGTH:
-        raise AppError(
-            HTTPStatus.BAD_REQUEST,
-            "invalidParameters",
-            f"{name} måste vara en text på 1–{_MAX_NAME_LENGTH} tecken.",
-        )
-    return value.strip()
-
-
-def _person_from_form(form: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
-    text = form.get("other_personal_number") or form.get("personal_number", "")
-    number: str | None = None
-    if text:
-        number = re.sub(r"[\s-]", "", text)
-        if not is_swedish_number(number):
-            raise AppError(
-                HTTPStatus.BAD_REQUEST,
-                "invalidPersonalNumber",
-                "Ange ett giltigt personnummer med 12 siffror, till exempel 19121212-1212.",
-            )
-    names: list[str | None] = []
-    for name, label in (("given_name", "Förnamnet"), ("surname", "Efternamnet")):
-        value = form.get(name, "")
-        if len(value) > _MAX_NAME_LENGTH or any(not character.isprintable() for character in value):
-            raise AppError(
-                HTTPStatus.BAD_REQUEST,
-                "invalidName",
-                f"{label} får vara högst {_MAX_NAME_LENGTH} vanliga tecken.",
-            )
-        names.append(value or None)
-    return number, names[0], names[1]
 
 
 def _ref_from_qr(text: str) -> str:
@@ -1270,10 +1179,6 @@ def _ref_from_qr(text: str) -> str:
             "(frejaeid://bindUserToTransaction?transactionReference=…).",
         )
     return refs[0]
-
-
-def _h(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 # --- Running ------------------------------------------------------------------------------------
