@@ -61,5 +61,9 @@ def world(db: Any) -> World:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    """Each test starts with an empty cache: no login counted by an earlier test's rate limit."""
+    """Each test starts with an empty cache: no login counted by an earlier test's rate limit,
+    no page fragment rendered under another test's settings."""
+    from portal.web.templatetags import samefor  # noqa: PLC0415
+
     cache.clear()
+    samefor._FRAGMENTS.clear()

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import NoReturn
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -26,10 +26,83 @@ from portal.access.constants import Permission
 from portal.access.models import Grant, Level, Membership, Role
 from portal.access.services import require
 from portal.audit.constants import EventType
+from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.eservices import registry
 from portal.identity.eidas_identifiers import InvalidEidasIdentifier, normalise_eidas_identifier
 from portal.identity.models import Person
+
+#: Where ``layout_memberships`` keeps its answer for the rest of the request.
+_LAYOUT_MEMBERSHIPS = "_portal_layout_memberships"
+
+
+@dataclass(frozen=True)
+class LayoutEmployer:
+    """An employer as the layout shows it."""
+
+    pk: int
+    public_id: UUID
+    name: str
+    state: str
+
+    @property
+    def is_connected(self) -> bool:
+        return self.state in CONNECTED_STATES
+
+
+@dataclass(frozen=True)
+class LayoutMembership:
+    """A membership in force as the layout shows it: the role, at which employer."""
+
+    role: str
+    employer: LayoutEmployer
+
+
+#: The person's memberships in force, with their employers, by name: ``MembershipQuerySet.active``
+#: written out (see ``_USABLE_SQL`` for why; tests/access/test_layout_queries.py checks it).
+_LAYOUT_SQL = (
+    "SELECT m.role, e.id, e.public_id, e.name, e.state FROM access_membership m"
+    " JOIN employers_employer e ON e.id = m.employer_id"
+    " WHERE m.person_id = %s"
+    " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
+    " AND (m.valid_until IS NULL OR m.valid_until > %s)"
+    " ORDER BY e.name, m.id"
+)
+
+
+def layout_memberships(request: HttpRequest) -> list[LayoutMembership]:
+    """The logged-in person's memberships in force, with their employers: what the layout's
+    header and banners show (the employer acted for, new terms, a termination). Read once per
+    request, when the page is rendered, and shared by the context processors that need it.
+
+    For showing only: whether the person may do anything is still asked of ``access.can``.
+    """
+    known = getattr(request, _LAYOUT_MEMBERSHIPS, None)
+    if known is None:
+        person = getattr(request, "user", None)
+        known = memberships_in_force(person) if isinstance(person, Person) else []
+        setattr(request, _LAYOUT_MEMBERSHIPS, known)
+    return known
+
+
+def memberships_in_force(person: Person) -> list[LayoutMembership]:
+    """``person``'s memberships in force now, with their employers, by the employer's name."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_LAYOUT_SQL, [person.pk, now, now])
+        rows = cursor.fetchall()
+    return [
+        LayoutMembership(
+            role=role,
+            employer=LayoutEmployer(
+                pk=pk,
+                public_id=public_id if isinstance(public_id, UUID) else UUID(str(public_id)),
+                name=name,
+                state=state,
+            ),
+        )
+        for role, pk, public_id, name, state in rows
+    ]
 
 
 def employer_for(
@@ -342,20 +415,34 @@ class UsableEService:
         return self.level == Level.SUBMIT
 
 
+#: The grants in force on the person's active user memberships at the employer. Written out, as
+#: ``access.services._DECISION_SQL`` is and for the same reason (the ORM took some 25 times as
+#: long to build the query as the database took to answer it, on every employer's page); it states
+#: ``MembershipQuerySet.active`` and ``GrantQuerySet.in_force``, and
+#: tests/access/test_layout_queries.py checks its answers against them.
+_USABLE_SQL = (
+    "SELECT g.eservice, g.level FROM access_grant g"
+    " JOIN access_membership m ON m.id = g.membership_id"
+    " WHERE m.person_id = %s AND m.employer_id = %s AND m.role = %s"
+    " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
+    " AND (m.valid_until IS NULL OR m.valid_until > %s)"
+    " AND g.ended_at IS NULL AND g.valid_from <= %s"
+    " AND (g.valid_until IS NULL OR g.valid_until >= %s)"
+)
+
+
 def eservices_for(person: Person, employer: Employer) -> list[UsableEService]:
     """The e-services ``person`` can use for ``employer`` today (one query)."""
     if not employer.is_connected:
         return []
-    today = timezone.localdate()
-    grants = (
-        Grant.objects.in_force(today)
-        .filter(
-            membership__in=Membership.objects.active().filter(
-                person=person, employer=employer, role=Role.USER
-            )
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    today = ops.adapt_datefield_value(timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _USABLE_SQL, [person.pk, employer.pk, Role.USER.value, now, now, today, today]
         )
-        .values_list("eservice", "level")
-    )
+        grants: list[tuple[str, str]] = cursor.fetchall()
     usable = []
     for code, level in grants:
         eservice = registry.get(code)

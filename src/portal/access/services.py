@@ -48,17 +48,28 @@ def can(
     action = Permission(action)
     if action in STAFF_ONLY:
         return _staff_may(actor, action)
-    if employer is None or not employer.is_connected:
-        return False
     if action in ESERVICE_PERMISSIONS and (eservice is None or registry.get(eservice) is None):
         return False
+    return action in permissions(actor, employer=employer, eservice=eservice)
+
+
+def permissions(
+    actor: Person | None, *, employer: Employer | None, eservice: str | None = None
+) -> frozenset[Permission]:
+    """Everything ``actor`` may do for ``employer`` (in ``eservice``): ``can``'s decision for
+    every permission that is not staff-only, from the same one query. A page that shows or hides
+    several actions asks once; ``can`` asks about one."""
+    if actor is None or not actor.is_active or employer is None or not employer.is_connected:
+        return frozenset()
+    if eservice is not None and registry.get(eservice) is None:
+        eservice = None
     allowed: set[Permission] = set()
     for role, level in _roles_and_levels(actor.pk, employer.pk, eservice):
         allowed |= ADMINISTRATOR_PERMISSIONS if role == Role.ADMINISTRATOR else USER_PERMISSIONS
         # The e-service permissions come only from a grant in force on a user membership (the
         # statement joins grants to user memberships only).
         allowed |= LEVEL_PERMISSIONS.get(level or "", frozenset())
-    return action in allowed
+    return frozenset(allowed - STAFF_ONLY)
 
 
 #: The one statement of a decision: the person's memberships in force at the employer, each with

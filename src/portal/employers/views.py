@@ -14,7 +14,7 @@ from portal.access.constants import Permission
 from portal.access.models import Membership, Role
 from portal.access.reviews import review_status
 from portal.access.selectors import employer_for, eservices_for
-from portal.access.services import can
+from portal.access.services import permissions
 from portal.announcements.selectors import shown_at_employer, shown_to_person
 from portal.audit.constants import EventType
 from portal.common.routes import authenticated, read_only, requires
@@ -234,15 +234,18 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     person = _person(request)
     employer = employer_for(request, public_id, Permission.EMPLOYER_VIEW)
     audit.record_read(EventType.EMPLOYER_VIEWED, request=request, employer=employer)
-    # The employer on screen is the one the person acts for, until they choose another.
-    request.session[ACTING_FOR] = str(employer.public_id)
+    # The employer on screen is the one the person acts for, until they choose another (the
+    # session is written only when that changes).
+    if request.session.get(ACTING_FOR) != str(employer.public_id):
+        request.session[ACTING_FOR] = str(employer.public_id)
     administrators = (
         Membership.objects.active()
         .filter(employer=employer, role=Role.ADMINISTRATOR)
         .select_related("person")
         .order_by("person__surname")
     )
-    may_administer = can(person, Permission.ACCESS_VIEW, employer=employer)
+    allowed = permissions(person, employer=employer)
+    may_administer = Permission.ACCESS_VIEW in allowed
     usable = eservices_for(person, employer)
     return render(
         request,
@@ -253,7 +256,7 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "acceptances": employer.terms_acceptances.select_related(
                 "terms_version", "accepted_by"
             ),
-            "may_deregister": can(person, Permission.EMPLOYER_DEREGISTER, employer=employer),
+            "may_deregister": Permission.EMPLOYER_DEREGISTER in allowed,
             "may_administer": may_administer,
             "review": review_status(employer) if may_administer else None,
             "eservices": usable,

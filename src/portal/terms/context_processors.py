@@ -4,24 +4,23 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from portal.access.models import Membership, Role
-from portal.identity.models import Person
-from portal.terms.services import pending_change
+from portal.access.models import Role
+from portal.access.selectors import layout_memberships
+from portal.terms.services import pending_changes
 
 
 def terms_notices(request: HttpRequest) -> dict[str, Any]:
     """Banners for an administrator whose employer has not yet acknowledged new terms."""
-    person = getattr(request, "user", None)
-    if not isinstance(person, Person):
-        return {"terms_notices": []}
-    notices = []
-    for membership in (
-        Membership.objects.active()
-        .filter(person=person, role=Role.ADMINISTRATOR)
-        .select_related("employer")
-    ):
-        if membership.employer.is_connected:
-            version = pending_change(membership.employer)
-            if version is not None:
-                notices.append({"employer": membership.employer, "version": version})
-    return {"terms_notices": notices}
+    employers = {
+        m.employer.pk: m.employer
+        for m in layout_memberships(request)
+        if m.role == Role.ADMINISTRATOR and m.employer.is_connected
+    }
+    pending = pending_changes(list(employers))
+    return {
+        "terms_notices": [
+            {"employer": employer, "version": pending[pk]}
+            for pk, employer in employers.items()
+            if pk in pending
+        ]
+    }

@@ -9,10 +9,12 @@ accept the change can ask to be de-registered, one step away from the notice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -119,6 +121,25 @@ def pending_change(employer: Employer) -> TermsVersion | None:
     if latest is None or accepted is None or latest.effective_from <= accepted.effective_from:
         return None
     return latest
+
+
+def pending_changes(employer_ids: Sequence[int]) -> dict[int, TermsVersion]:
+    """``pending_change`` for each of the employers ``employer_ids`` at once (by the employer's
+    id; those with nothing to acknowledge left out): two queries however many employers."""
+    if not employer_ids:
+        return {}
+    latest = latest_published()
+    if latest is None:
+        return {}
+    accepted = dict(
+        TermsAcceptance.objects.filter(employer_id__in=employer_ids)
+        .values("employer")
+        .annotate(newest=Max("terms_version__effective_from"))
+        .values_list("employer", "newest")
+    )
+    return {
+        pk: latest for pk in employer_ids if pk in accepted and latest.effective_from > accepted[pk]
+    }
 
 
 def terms_acknowledge(

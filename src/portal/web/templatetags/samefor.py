@@ -1,0 +1,68 @@
+"""``{% samefor a b %}...{% endsamefor %}``: a fragment of a page that is the same for every
+request with the same values of ``a`` and ``b`` (and the same language), rendered once per process
+and then reused.
+
+The layout's navigation, footer and stylesheet links are such fragments: some twenty addresses
+and texts that would otherwise be looked up again on every page. Nothing that depends on anything
+but the named values may be inside (no CSRF token, no person's data). With ``DEBUG`` on, fragments
+are rendered every time, so that an edited template shows at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.urls import get_script_prefix
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+register = template.Library()
+
+#: Rendered fragments by (fragment, language, script prefix, values). Bounded: the values are
+#: a handful of flags and the page's route name, so this stays small; past the limit it starts
+#: over rather than grow.
+_FRAGMENTS: dict[tuple[Any, ...], SafeString] = {}
+_LIMIT = 4096
+
+
+class SameForNode(template.Node):
+    def __init__(self, ident: str, nodelist: NodeList, values: list[FilterExpression]) -> None:
+        self.ident = ident
+        self.nodelist = nodelist
+        self.values = values
+
+    def render(self, context: template.Context) -> str:
+        if settings.DEBUG:
+            return self.nodelist.render(context)
+        key = (
+            self.ident,
+            get_language(),
+            get_script_prefix(),
+            *(_hashable(value.resolve(context)) for value in self.values),
+        )
+        fragment = _FRAGMENTS.get(key)
+        if fragment is None:
+            fragment = mark_safe(self.nodelist.render(context))  # noqa: S308 (rendered by the template engine, escaped there)
+            if len(_FRAGMENTS) >= _LIMIT:
+                _FRAGMENTS.clear()
+            _FRAGMENTS[key] = fragment
+        return fragment
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+@register.tag
+def samefor(parser: Parser, token: Token) -> SameForNode:
+    values = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endsamefor",))
+    parser.delete_first_token()
+    origin = getattr(parser, "origin", None)
+    ident = f"{getattr(origin, 'name', '')}:{token.position}:{token.lineno}"
+    return SameForNode(ident, nodelist, values)

@@ -1,0 +1,119 @@
+"""The reads written out in SQL for speed (``access.selectors._USABLE_SQL`` and ``_LAYOUT_SQL``)
+give the same answers as the ORM's statement of the same rules (``MembershipQuerySet.active``,
+``GrantQuerySet.in_force``), over memberships and grants in every state a date or an end can put
+them in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portal.access.models import Grant, Level, Membership, Role
+from portal.access.selectors import eservices_for, memberships_in_force
+from portal.employers.constants import EmployerState
+from portal.employers.models import Employer
+from portal.identity.models import Person
+from tests.access.world import grant, membership
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _employer(n: int, state: str = EmployerState.ACTIVE) -> Employer:
+    return Employer.objects.create(
+        organisation_number=f"56{n:08d}", name=f"Radbolaget {n:02d} AB", state=state
+    )
+
+
+def _world() -> Person:
+    """One person with memberships and grants in every state, at several employers."""
+    person = PersonFactory()
+    today = timezone.localdate()
+    now = timezone.now()
+    day = timedelta(days=1)
+    codes = ("sick_report", "inquiries", "work_aids", "rehab_support")
+    # 0: a user with grants in force, revoked, ended yesterday, ending today, starting tomorrow.
+    user = membership(_employer(0), person, Role.USER)
+    grant(user, codes[0], Level.SUBMIT)
+    revoked = grant(user, codes[1], Level.VIEW)
+    Grant.objects.filter(pk=revoked.pk).update(ended_at=now)
+    grant(user, codes[1], Level.SUBMIT, valid_from=today - 30 * day, valid_until=today - day)
+    grant(user, codes[2], Level.VIEW, valid_from=today - 30 * day, valid_until=today)
+    grant(user, codes[3], Level.SUBMIT, valid_from=today + day)
+    # 1: administrator and user; a grant on the administrator membership gives nothing.
+    other = _employer(1)
+    grant(membership(other, person, Role.ADMINISTRATOR), codes[0], Level.SUBMIT)
+    grant(membership(other, person, Role.USER), codes[2], Level.VIEW)
+    # 2: an ended membership with its grant still open; 3: a suspended one.
+    ended = membership(_employer(2), person, Role.USER)
+    grant(ended, codes[0])
+    Membership.objects.filter(pk=ended.pk).update(ended_at=now)
+    suspended = membership(_employer(3), person, Role.USER)
+    grant(suspended, codes[0])
+    Membership.objects.filter(pk=suspended.pk).update(suspended_at=now)
+    # 4: a membership that ended by its date; 5: one that starts tomorrow; 6: one ending later.
+    for n, valid_from, valid_until in (
+        (4, now - 30 * day, now - timedelta(seconds=1)),
+        (5, now + day, None),
+        (6, now - day, now + day),
+    ):
+        dated = membership(_employer(n), person, Role.USER)
+        grant(dated, codes[n % 4])
+        Membership.objects.filter(pk=dated.pk).update(
+            valid_from=valid_from, valid_until=valid_until
+        )
+    # 7: an employer that has left: the membership is listed, no e-service is usable.
+    grant(membership(_employer(7, EmployerState.DEREGISTERED), person, Role.USER), codes[0])
+    # Someone else's grant at the same employer is not the person's.
+    grant(membership(Employer.objects.get(name="Radbolaget 00 AB"), PersonFactory(), Role.USER))
+    return person
+
+
+def test_the_memberships_in_force_are_the_orms_active_ones() -> None:
+    person = _world()
+    expected = [
+        (m.role, m.employer.pk, m.employer.public_id, m.employer.name, m.employer.state)
+        for m in Membership.objects.active()
+        .filter(person=person)
+        .select_related("employer")
+        .order_by("employer__name", "id")
+    ]
+    found = [
+        (m.role, m.employer.pk, m.employer.public_id, m.employer.name, m.employer.state)
+        for m in memberships_in_force(person)
+    ]
+    assert found == expected
+    assert {name for _r, _pk, _id, name, _s in found} == {
+        "Radbolaget 00 AB",
+        "Radbolaget 01 AB",
+        "Radbolaget 06 AB",
+        "Radbolaget 07 AB",
+    }
+
+
+def test_the_usable_eservices_are_the_grants_in_force_on_active_user_memberships() -> None:
+    person = _world()
+    today = timezone.localdate()
+    for employer in Employer.objects.all():
+        expected = (
+            sorted(
+                Grant.objects.in_force(today)
+                .filter(
+                    membership__in=Membership.objects.active().filter(
+                        person=person, employer=employer, role=Role.USER
+                    )
+                )
+                .values_list("eservice", "level")
+            )
+            if employer.is_connected
+            else []
+        )
+        found = sorted((e.code, e.level) for e in eservices_for(person, employer))
+        assert found == expected, employer.name
+    first = Employer.objects.get(name="Radbolaget 00 AB")
+    assert sorted((e.code, e.level) for e in eservices_for(person, first)) == [
+        ("sick_report", Level.SUBMIT),
+        ("work_aids", Level.VIEW),
+    ]
