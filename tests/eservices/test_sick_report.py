@@ -188,6 +188,48 @@ def test_a_correction_and_a_withdrawal_are_new_versions(world: World) -> None:
     assert again.status_code == 302
 
 
+def test_the_eservice_page_lists_each_case_once_newest_first_a_page_at_a_time(
+    world: World,
+) -> None:
+    client = _client(world)
+    _submit(client, world)
+    original = Submission.objects.get()
+    client.post(_url(world, "correct", reference=original.reference))
+    client.post(_url(world, "new"), _form(extent="half"))
+    check = client.get(_url(world, "check"))
+    client.post(_url(world, "check"), {"token": check.context["token"]})
+    correction = Submission.objects.get(version=2)
+    page = client.get(_url(world, "eservice")).content.decode()
+    # A corrected case is shown once, by its newest version.
+    assert correction.reference in page
+    assert original.reference not in page
+    # Thirty more cases: the newest 25 cases on the first page, the rest on the second.
+    later = timezone.now() + timedelta(minutes=1)
+    for n in range(30):
+        Submission.objects.create(
+            reference=f"SJK-TEST-{n:04d}",
+            eservice="sick_report",
+            employer=world.employer,
+            submitted_by=world.people["user_submit"],
+            submitted_at=later + timedelta(seconds=n),
+            subject=f"subject-{n}",
+            content={"extent": "full"},
+            idempotency_key=f"test-{n}",
+        )
+    first = client.get(_url(world, "eservice"))
+    shown = first.context["submissions"]
+    assert [s.reference for s in shown] == [f"SJK-TEST-{n:04d}" for n in range(29, 4, -1)]
+    assert "Sida 1 av 2" in first.content.decode()
+    second = client.get(_url(world, "eservice") + "?sida=2")
+    rest = [s.reference for s in second.context["submissions"]]
+    assert rest == [f"SJK-TEST-{n:04d}" for n in range(4, -1, -1)] + [correction.reference]
+    # What each page showed is in the activity log; a page number that is no number is page 1.
+    listed = AuditEvent.objects.filter(event_type=EventType.SUBMISSIONS_LISTED).order_by("id")
+    assert listed.last().data["submissions"] == rest
+    assert listed.last().data["page"] == 2
+    assert client.get(_url(world, "eservice") + "?sida=x").status_code == 200
+
+
 def test_submissions_are_immutable(world: World) -> None:
     _submit(_client(world), world)
     submission = Submission.objects.get()

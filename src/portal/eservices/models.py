@@ -81,6 +81,10 @@ class Submission(models.Model):
         ]
         indexes = [
             models.Index(fields=["employer", "eservice", "subject"], name="submission_subject"),
+            # An e-service's page lists the employer's newest cases first, a page at a time.
+            models.Index(
+                fields=["employer", "eservice", "-submitted_at"], name="submission_newest"
+            ),
         ]
 
     def __str__(self) -> str:

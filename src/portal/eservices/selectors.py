@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from portal import audit
@@ -12,16 +13,17 @@ from portal.employers.models import Employer
 from portal.eservices.models import Submission
 
 
-def newest_versions(employer: Employer, code: str) -> list[Submission]:
-    """The newest version of each of the employer's cases in the e-service, newest first."""
-    newest: dict[Any, Submission] = {}
-    for submission in (
+def newest_versions(employer: Employer, code: str) -> QuerySet[Submission]:
+    """The newest version of each of the employer's cases in the e-service, newest first: a query
+    for the caller to slice or page through, so that an employer with years of submissions costs
+    no more than one page of them."""
+    newer = Submission.objects.filter(case_id=OuterRef("case_id"), version__gt=OuterRef("version"))
+    return (
         Submission.objects.filter(employer=employer, eservice=code)
-        .order_by("case_id", "-version")
+        .filter(~Exists(newer))
         .select_related("submitted_by")
-    ):
-        newest.setdefault(submission.case_id, submission)
-    return sorted(newest.values(), key=lambda s: s.submitted_at, reverse=True)
+        .order_by("-submitted_at", "-id")
+    )
 
 
 def submission_read(

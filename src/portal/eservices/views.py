@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,6 +26,7 @@ from portal import audit
 from portal.access.constants import Permission
 from portal.access.selectors import employer_for
 from portal.access.services import can
+from portal.access.templatetags.people_tags import display_name
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
@@ -29,6 +34,9 @@ from portal.employers.models import Employer
 from portal.eservices import attachments, framework, registry, selectors
 from portal.eservices.models import Draft, Submission
 from portal.identity.models import Person
+
+#: Cases shown per page on an e-service's page (newest first).
+SUBMISSIONS_PER_PAGE = 25
 
 
 def _actor(request: HttpRequest) -> Person:
@@ -56,18 +64,67 @@ def _url(name: str, employer: Employer, code: str, **kwargs: Any) -> str:
     )
 
 
+@dataclass(frozen=True)
+class SubmissionRow:
+    """One case in the e-service page's list, put together here rather than in the template
+    (the page is among the commonest)."""
+
+    url: str
+    reference: str
+    received: str
+    by: str
+    kind: str
+    late: bool
+
+
+#: No reference of a case: the address of every row is made from the address with it in it.
+_ROW_PLACEHOLDER = "REFERENCE-PLACEHOLDER"
+
+
+def _submission_rows(
+    employer: Employer, code: str, submissions: list[Submission]
+) -> list[SubmissionRow]:
+    template = reverse(
+        "eservices:submission",
+        kwargs={"public_id": employer.public_id, "code": code, "reference": _ROW_PLACEHOLDER},
+    )
+    kinds = {kind.value: capfirst(str(kind.label)) for kind in Submission.Kind}
+    return [
+        SubmissionRow(
+            url=template.replace(_ROW_PLACEHOLDER, submission.reference),
+            reference=submission.reference,
+            received=timezone.localtime(submission.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            by=display_name(submission.submitted_by),
+            kind=kinds.get(submission.kind, submission.kind),
+            late=bool(submission.flags.get("late")),
+        )
+        for submission in submissions
+    ]
+
+
 @requires(Permission.ESERVICE_VIEW)
 @read_only
 def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
     eservice = _built(code)
     employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
-    submissions = selectors.newest_versions(employer, code) if eservice.handler else []
+    page = (
+        Paginator(selectors.newest_versions(employer, code), SUBMISSIONS_PER_PAGE).get_page(
+            request.GET.get("sida")
+        )
+        if eservice.handler
+        else None
+    )
+    submissions = list(page.object_list) if page is not None else []
     if submissions:
         audit.record_read(
             EventType.SUBMISSIONS_LISTED,
             request=request,
             employer=employer,
-            data={"eservice": code, "submissions": [s.reference for s in submissions[:100]]},
+            data={
+                "eservice": code,
+                "page": page.number if page is not None else 1,
+                "submissions": [s.reference for s in submissions],
+            },
         )
     return render(
         request,
@@ -83,6 +140,8 @@ def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpRespo
             "employer": employer,
             "eservice": eservice,
             "submissions": submissions,
+            "rows": _submission_rows(employer, code, submissions),
+            "page": page,
             "draft": framework.draft_for(person=_actor(request), employer=employer, eservice=code)
             if eservice.handler
             else None,
