@@ -12,9 +12,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import get_language
@@ -22,6 +24,15 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.announcements.constants import TITLE_MAX_LENGTH, Audience, Kind, Severity
 from portal.eservices import registry
+
+#: The announcements in force and about to start, kept in the cache for the pages that show them
+#: (``announcements.selectors.in_force``); every new or changed row drops it.
+SHOWN_CACHE_KEY = "announcements:shown"
+
+
+def forget_shown() -> None:
+    """Drop the cached announcements (at a change, and again when the change is committed)."""
+    cache.delete(SHOWN_CACHE_KEY)
 
 
 class State(StrEnum):
@@ -123,6 +134,11 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title_sv} (v{self.version})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        forget_shown()
+        transaction.on_commit(forget_shown)
 
     # --- the text in the reader's language -------------------------------------------------
 

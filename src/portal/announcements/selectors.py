@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
 from portal.access.selectors import UsableEService, eservices_for
 from portal.announcements.constants import Audience, Severity
-from portal.announcements.models import Announcement
+from portal.announcements.models import SHOWN_CACHE_KEY, Announcement
 from portal.employers.models import Employer
 from portal.identity.models import Person
 
+#: How long the announcements in force are kept in the cache (see ``in_force``).
+SHOWN_CACHE_SECONDS = 60
 #: How many announcements the public archive and feed list at most.
 ARCHIVE_LIMIT = 100
 #: How many ended and withdrawn announcements the back-office lists.
@@ -37,13 +40,36 @@ def _ordered(announcements: Iterable[Announcement]) -> list[Announcement]:
 
 def shown_to_everyone(now: datetime | None = None) -> list[Announcement]:
     """The announcements in force for everyone (the public start page)."""
-    return _ordered(Announcement.objects.shown(now).filter(audience=Audience.EVERYONE))
+    return _ordered(a for a in in_force(now) if a.for_everyone)
+
+
+def in_force(now: datetime | None = None) -> list[Announcement]:
+    """The announcements shown at ``now`` (``AnnouncementQuerySet.shown``). Asked on every
+    employer's page, so kept in the cache with those that start before it expires, and compared
+    with the moment here: an announcement appears and goes on the second whatever the cache holds,
+    and a new or changed one drops it (``models.forget_shown``). A moment given is answered from
+    the database."""
+    if now is not None:
+        return list(Announcement.objects.shown(now))
+    moment = timezone.now()
+    candidates: list[Announcement] | None = cache.get(SHOWN_CACHE_KEY)
+    if candidates is None:
+        horizon = moment + timedelta(seconds=SHOWN_CACHE_SECONDS)
+        candidates = list(
+            Announcement.objects.standing()
+            .filter(withdrawn_at__isnull=True, starts_at__lte=horizon)
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=moment))
+        )
+        cache.set(SHOWN_CACHE_KEY, candidates, SHOWN_CACHE_SECONDS)
+    return [
+        a for a in candidates if a.starts_at <= moment and (a.ends_at is None or a.ends_at > moment)
+    ]
 
 
 def shown_to_users_of(codes: Iterable[str], now: datetime | None = None) -> list[Announcement]:
     """The announcements in force for everyone and for the users of any of ``codes``."""
     wanted = frozenset(codes)
-    return _ordered(a for a in Announcement.objects.shown(now) if a.reaches(wanted))
+    return _ordered(a for a in in_force(now) if a.reaches(wanted))
 
 
 def shown_at_employer(

@@ -181,6 +181,8 @@ class BannerItem:
     eservice_codes: tuple[str, ...]
     starts_at: datetime
     ends_at: datetime | None = None
+    #: An incident that closes the e-services it affects (a planned outage always does).
+    closes_eservices: bool = False
 
     @property
     def title(self) -> str:
@@ -189,6 +191,9 @@ class BannerItem:
     @property
     def all_eservices(self) -> bool:
         return not self.eservice_codes
+
+    def affects(self, code: str) -> bool:
+        return self.all_eservices or code in self.eservice_codes
 
     @property
     def eservice_names(self) -> list[str]:
@@ -207,6 +212,20 @@ def banner(now: datetime | None = None) -> list[BannerItem]:
     """What the banner on every page shows now: planned outages from ``OUTAGE_BANNER_DAYS`` days
     before they start until they end, and open incidents. Cached; see ``forget_banner``."""
     now = now or timezone.now()
+    shown_from = now + timedelta(days=settings.OUTAGE_BANNER_DAYS)
+    return [
+        item
+        for item in _disruptions(now)
+        if not item.is_outage
+        or (item.starts_at <= shown_from and item.ends_at is not None and item.ends_at > now)
+    ]
+
+
+def _disruptions(now: datetime) -> list[BannerItem]:
+    """The planned outages that end after ``now`` and start within the banner's days (and the
+    cache's lifetime), and the open incidents: from the cache, read again when it has expired or
+    a change has dropped it (``forget_banner``). Whoever uses them compares the times with the
+    moment they ask about, so an outage begins and ends on the second whatever the cache holds."""
     items: list[BannerItem] | None = cache.get(BANNER_CACHE_KEY)
     if items is None:
         # Cached with everything that may enter the window before the cache expires.
@@ -230,17 +249,12 @@ def banner(now: datetime | None = None) -> list[BannerItem]:
                 title_en=incident.title_en,
                 eservice_codes=tuple(incident.eservice_codes),
                 starts_at=incident.started_at,
+                closes_eservices=incident.closes_eservices,
             )
             for incident in open_incidents()
         ]
         cache.set(BANNER_CACHE_KEY, items, BANNER_CACHE_SECONDS)
-    shown_from = now + timedelta(days=settings.OUTAGE_BANNER_DAYS)
-    return [
-        item
-        for item in items
-        if not item.is_outage
-        or (item.starts_at <= shown_from and item.ends_at is not None and item.ends_at > now)
-    ]
+    return items
 
 
 def forget_banner() -> None:
@@ -250,18 +264,28 @@ def forget_banner() -> None:
 
 def closure(code: str, now: datetime | None = None) -> Closure | None:
     """Whether the e-service ``code`` is closed right now by a planned outage in progress, or by an
-    open incident that closes e-services."""
+    open incident that closes e-services. Asked on every request to an e-service, so answered
+    from the banner's cache (``_disruptions``): a change made through ``notices.services`` drops
+    it at once (in every process when the cache is Redis, as in production)."""
     now = now or timezone.now()
-    for outage in Outage.objects.filter(
-        cancelled_at__isnull=True, starts_at__lte=now, ends_at__gt=now
-    ):
-        if outage.affects(code):
-            return Closure(title=outage.title, until=outage.ends_at)
-    for incident in Incident.objects.filter(
-        closed_at__isnull=True, closes_eservices=True, started_at__lte=now
-    ):
-        if incident.affects(code):
-            return Closure(title=incident.title, until=None)
+    items = _disruptions(now)
+    for item in items:
+        if (
+            item.is_outage
+            and item.starts_at <= now
+            and item.ends_at is not None
+            and item.ends_at > now
+            and item.affects(code)
+        ):
+            return Closure(title=item.title, until=item.ends_at)
+    for item in items:
+        if (
+            not item.is_outage
+            and item.closes_eservices
+            and item.starts_at <= now
+            and item.affects(code)
+        ):
+            return Closure(title=item.title, until=None)
     return None
 
 
