@@ -6,6 +6,8 @@ audited refusal in one step) and writes only through ``access.administration``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,7 +30,7 @@ from portal.access.forms import (
     ReasonForm,
     RemoveAllForm,
 )
-from portal.access.models import Role
+from portal.access.models import Level, Role
 from portal.access.reviews import review_status
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
@@ -50,6 +53,61 @@ def _person_url(employer: Employer, person: Person) -> str:
     )
 
 
+@dataclass(frozen=True)
+class PersonRow:
+    """One row of the list of people, put together here rather than in the template: the list
+    is the administrators' commonest page, and a row is a person's roles and every grant."""
+
+    url: str
+    name: str
+    identity: str
+    #: Each role's name, and whether the membership is suspended.
+    roles: list[tuple[str, bool]]
+    #: Each open grant as "E-service (level, t.o.m. date)".
+    grants: list[str]
+
+
+def _people_rows(employer: Employer, people: Iterable[Person]) -> list[PersonRow]:
+    # One address reversed, the others made from it: the same route for every row.
+    template = reverse(
+        "access:person", kwargs={"public_id": employer.public_id, "person_id": _ROW_PLACEHOLDER}
+    )
+    # Each label and name translated once per page (``get_FOO_display`` translates every choice
+    # on every call).
+    roles = {role.value: capfirst(str(role.label)) for role in Role}
+    levels = {level.value: str(level.label) for level in Level}
+    names: dict[str, str] = {}
+    rows = []
+    for person in people:
+        memberships = getattr(person, "open_memberships", [])
+        grants = []
+        for membership in memberships:
+            for grant in membership.grants.all():
+                details = levels[grant.level]
+                if grant.valid_until:
+                    details += ", " + _("t.o.m. %(date)s") % {"date": grant.valid_until.isoformat()}
+                if grant.eservice not in names:
+                    names[grant.eservice] = grant.eservice_name
+                grants.append(f"{names[grant.eservice]} ({details})")
+        rows.append(
+            PersonRow(
+                url=template.replace(str(_ROW_PLACEHOLDER), str(person.public_id)),
+                name=person.full_name,
+                identity=person_masked(person),
+                roles=[(roles[m.role], m.suspended_at is not None) for m in memberships],
+                grants=grants,
+            )
+        )
+    return rows
+
+
+#: What a row shows of a person (``_people_rows``); the rest is not read.
+_ROW_FIELDS = ("public_id", "given_name", "surname", "personal_number", "eidas_identifier")
+
+#: No one's id: the address of every row is made from the address with this id in it.
+_ROW_PLACEHOLDER = UUID("00000000-0000-4000-8000-000000000000")
+
+
 @requires(Permission.ACCESS_VIEW)
 @read_only
 def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
@@ -63,7 +121,7 @@ def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         eservice=values.get("eservice", ""),
         status=values.get("status", ""),
         sort=values.get("sort", "") or selectors.Sort.NAME,
-    )
+    ).only(*_ROW_FIELDS)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
     audit.record_read(
         EventType.ACCESS_PEOPLE_VIEWED,
@@ -89,6 +147,7 @@ def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "review": review_status(employer),
             "filters": filters,
             "page": page,
+            "rows": _people_rows(employer, page.object_list),
             "query": query.urlencode(),
             "filtered": any(values.values()) if values else False,
         },
