@@ -443,3 +443,31 @@ def test_naming_another_employers_person_or_grant_is_an_audited_404(world: World
     assert [e.data["reason"] for e in denied] == ["not-at-employer", "not-at-employer"]
     assert denied[0].data["person"] == str(stranger.public_id)
     assert Grant.objects.get(pk=world.grant.pk).ended_at is None
+
+
+def test_a_persons_page_lists_the_latest_history_and_points_to_the_activity_log(
+    world: World,
+) -> None:
+    user = world.people["user_submit"]
+    member = Membership.objects.get(employer=world.employer, person=user, role=Role.USER)
+    now = timezone.now()
+    for n in range(12):
+        revoked = grant(member, "work_aids", Level.VIEW)
+        Grant.objects.filter(pk=revoked.pk).update(
+            ended_at=now - timedelta(days=12 - n), end_reason=f"Återkallad {n:02d}"
+        )
+    page = _as(world.people["admin"]).get(_url("access:person", world, person_id=user.public_id))
+    body = page.content.decode()
+    # The ten most recent, not the two oldest; the rest is in the activity log, by name.
+    assert [f"Återkallad {n:02d}" in body for n in range(12)] == [False] * 2 + [True] * 10
+    assert page.context["access"].more_history
+    activity = reverse("audit:activity", kwargs={"public_id": world.employer.public_id})
+    assert f'href="{activity}?person=' in body
+    assert "aktivitetsloggen" in body
+    # With nothing older to show, there is no such note.
+    Grant.objects.filter(
+        membership=member, end_reason__in=["Återkallad 00", "Återkallad 01"]
+    ).delete()
+    again = _as(world.people["admin"]).get(_url("access:person", world, person_id=user.public_id))
+    assert not again.context["access"].more_history
+    assert "aktivitetsloggen" not in again.content.decode()

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -291,8 +292,11 @@ class PersonAccess:
     administrator: Membership | None = None
     user: Membership | None = None
     grants: list[Grant] = field(default_factory=list)
+    #: The most recently ended roles and grants, at most ``HISTORY_SHOWN`` of each, newest first.
     ended: list[Membership] = field(default_factory=list)
     ended_grants: list[Grant] = field(default_factory=list)
+    #: Whether there are older ended roles or grants than those (the activity log has them all).
+    more_history: bool = False
     statements: list[Statement] = field(default_factory=list)
 
     @property
@@ -311,24 +315,42 @@ def person_access(employer: Employer, person: Person, *, today: date | None = No
     """Everything ``person`` can do at ``employer``, as facts and as sentences for the page
     "Vad kan personen göra?"."""
     day = today or timezone.localdate()
-    memberships = list(
-        Membership.objects.filter(employer=employer, person=person)
-        .prefetch_related(Prefetch("grants", queryset=Grant.objects.order_by("eservice", "-pk")))
-        .order_by("-pk")
-    )
     result = PersonAccess(person=person)
-    for membership in memberships:
-        if membership.ended_at is not None:
-            result.ended.append(membership)
-            result.ended_grants.extend(membership.grants.all())
-        elif membership.role == Role.ADMINISTRATOR:
+    for membership in (
+        Membership.objects.open()
+        .filter(employer=employer, person=person)
+        .prefetch_related(
+            Prefetch("grants", queryset=Grant.objects.open().order_by("eservice", "-pk"))
+        )
+        .order_by("-pk")
+    ):
+        if membership.role == Role.ADMINISTRATOR:
             result.administrator = membership
         else:
             result.user = membership
-            for grant in membership.grants.all():
-                (result.grants if grant.ended_at is None else result.ended_grants).append(grant)
+            result.grants.extend(membership.grants.all())
+    # The history: however long it has grown, only the latest of it is read and shown.
+    result.ended = list(
+        Membership.objects.filter(
+            employer=employer, person=person, ended_at__isnull=False
+        ).order_by("-ended_at", "-pk")[: HISTORY_SHOWN + 1]
+    )
+    result.ended_grants = list(
+        Grant.objects.filter(membership__employer=employer, membership__person=person)
+        .filter(Q(ended_at__isnull=False) | Q(membership__ended_at__isnull=False))
+        .select_related("membership")
+        .order_by(Coalesce("ended_at", "membership__ended_at").desc(), "-pk")[: HISTORY_SHOWN + 1]
+    )
+    result.more_history = len(result.ended) > HISTORY_SHOWN or (
+        len(result.ended_grants) > HISTORY_SHOWN
+    )
+    del result.ended[HISTORY_SHOWN:], result.ended_grants[HISTORY_SHOWN:]
     result.statements = _statements(employer, result, day)
     return result
+
+
+#: How many ended roles and ended grants a person's page lists (the newest).
+HISTORY_SHOWN = 10
 
 
 def _statements(employer: Employer, access: PersonAccess, day: date) -> list[Statement]:

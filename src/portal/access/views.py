@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -233,6 +234,9 @@ def _render_person(
             "email_form": email_form or EmailForm(initial={"email": access.email}),
             "reason_form": reason_form or ReasonForm(),
             "is_self": actor.pk == person.pk,
+            # The whole history is in the activity log, found by the person's name.
+            "activity_url": reverse("audit:activity", kwargs={"public_id": employer.public_id})
+            + (f"?{urlencode({'person': person.full_name})}" if person.full_name else ""),
         },
         status=status,
     )
