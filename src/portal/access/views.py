@@ -33,6 +33,7 @@ from portal.access.forms import (
 )
 from portal.access.models import Level, Role
 from portal.access.reviews import review_status
+from portal.access.templatetags.people_tags import DISPLAY_NAME_FIELDS
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.common.routes import read_only, requires
@@ -103,7 +104,7 @@ def _people_rows(employer: Employer, people: Iterable[Person]) -> list[PersonRow
 
 
 #: What a row shows of a person (``_people_rows``); the rest is not read.
-_ROW_FIELDS = ("public_id", "given_name", "surname", "personal_number", "eidas_identifier")
+_ROW_FIELDS = ("public_id", *DISPLAY_NAME_FIELDS)
 
 #: No one's id: the address of every row is made from the address with this id in it.
 _ROW_PLACEHOLDER = UUID("00000000-0000-4000-8000-000000000000")

@@ -15,6 +15,7 @@ from portal.access.models import Membership, Role
 from portal.access.reviews import review_status
 from portal.access.selectors import employer_for, eservices_for
 from portal.access.services import permissions
+from portal.access.templatetags.people_tags import DISPLAY_NAME_FIELDS
 from portal.announcements.selectors import shown_at_employer, shown_to_person
 from portal.audit.constants import EventType
 from portal.common.routes import authenticated, read_only, requires
@@ -242,6 +243,8 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         Membership.objects.active()
         .filter(employer=employer, role=Role.ADMINISTRATOR)
         .select_related("person")
+        # Only what the page shows (display_name): the page is among the commonest.
+        .only(*(f"person__{name}" for name in DISPLAY_NAME_FIELDS))
         .order_by("person__surname")
     )
     allowed = permissions(person, employer=employer)
@@ -255,6 +258,12 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "administrators": administrators,
             "acceptances": employer.terms_acceptances.select_related(
                 "terms_version", "accepted_by"
+            ).only(
+                "accepted_at",
+                "channel",
+                "terms_version__version",
+                "accepted_by__given_name",
+                "accepted_by__surname",
             ),
             "may_deregister": Permission.EMPLOYER_DEREGISTER in allowed,
             "may_administer": may_administer,

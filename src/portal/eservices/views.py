@@ -26,7 +26,7 @@ from portal import audit
 from portal.access.constants import Permission
 from portal.access.selectors import employer_for
 from portal.access.services import can
-from portal.access.templatetags.people_tags import display_name
+from portal.access.templatetags.people_tags import DISPLAY_NAME_FIELDS, display_name
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
@@ -108,9 +108,17 @@ def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpRespo
     eservice = _built(code)
     employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
     page = (
-        Paginator(selectors.newest_versions(employer, code), SUBMISSIONS_PER_PAGE).get_page(
-            request.GET.get("sida")
-        )
+        Paginator(
+            # Only what a row shows (``_submission_rows``).
+            selectors.newest_versions(employer, code).only(
+                "reference",
+                "kind",
+                "submitted_at",
+                "flags",
+                *(f"submitted_by__{name}" for name in DISPLAY_NAME_FIELDS),
+            ),
+            SUBMISSIONS_PER_PAGE,
+        ).get_page(request.GET.get("sida"))
         if eservice.handler
         else None
     )

@@ -15,6 +15,9 @@ from portal.identity.models import Person
 
 register = template.Library()
 
+#: The fields of a person ``display_name`` and ``masked_identity`` read (for ``QuerySet.only``).
+DISPLAY_NAME_FIELDS = ("given_name", "surname", "personal_number", "eidas_identifier")
+
 
 @register.filter
 def masked_identity(person: Person | None) -> str:
