@@ -13,14 +13,13 @@ from portal import audit
 from portal.access.constants import Permission
 from portal.access.models import Membership, Role
 from portal.access.reviews import review_status
-from portal.access.selectors import employer_for, eservices_for
+from portal.access.selectors import employer_for, eservices_for, memberships_in_force
 from portal.access.services import permissions
 from portal.access.templatetags.people_tags import DISPLAY_NAME_FIELDS
 from portal.announcements.selectors import shown_at_employer, shown_to_person
 from portal.audit.constants import EventType
 from portal.common.routes import authenticated, read_only, requires
 from portal.employers import services
-from portal.employers.constants import CONNECTED_STATES
 from portal.employers.deregistration import DEREGISTRATION_OBJECT_TYPE, deregistration_visible_text
 from portal.employers.forms import EnrolmentForm, OrganisationNumberForm
 from portal.employers.models import DeregistrationRequest, Enrolment, EnrolmentSignature
@@ -217,15 +216,14 @@ ACTING_FOR = "acting_for"
 def start(request: HttpRequest) -> HttpResponse:
     """Where a login lands: straight to the employer if the person acts for only one, otherwise
     the list to choose from (or to connect one)."""
-    person = _person(request)
-    employer_ids = list(
-        Membership.objects.active()
-        .filter(person=person, employer__state__in=CONNECTED_STATES)
-        .values_list("employer__public_id", flat=True)
-        .distinct()[:2]
-    )
+    # Every login passes here: the memberships in force are read as the layout reads them.
+    employer_ids = {
+        m.employer.public_id
+        for m in memberships_in_force(_person(request))
+        if m.employer.is_connected
+    }
     if len(employer_ids) == 1:
-        return redirect("employers:employer", public_id=employer_ids[0])
+        return redirect("employers:employer", public_id=employer_ids.pop())
     return redirect("employers:overview")
 
 
