@@ -67,10 +67,16 @@ def two_people(browser: Browser) -> Iterator[tuple[Page, Page]]:
         context.close()
 
 
-def _log_in(page: Page, portal: dict[str, Any], number: str, next_url: str = "") -> None:
+def _log_in(
+    page: Page, portal: dict[str, Any], number: str, next_url: str = "", *, lands_on: str = ""
+) -> None:
+    """Log in with BankID on another device (approved in the simulator); with ``lands_on``, wait
+    for the page with that main heading."""
     page.goto(portal["url"] + "/logga-in/" + (f"?next={next_url}" if next_url else ""))
     page.get_by_role("button", name="Mobilt BankID på en annan enhet").click()
     _approve_pending(httpx, portal["simulator"], number)
+    if lands_on:
+        expect(page.get_by_role("heading", level=1)).to_have_text(lands_on, timeout=10_000)
 
 
 def test_from_connecting_a_company_to_a_revoked_grant(  # noqa: PLR0915 (one journey, told in order)
@@ -82,8 +88,7 @@ def test_from_connecting_a_company_to_a_revoked_grant(  # noqa: PLR0915 (one jou
     portal = portal_with_bankid
 
     # The signatory connects the company and names themself access administrator.
-    _log_in(admin, portal, TOLVAN, next_url="/arbetsgivare/")
-    expect(admin.get_by_role("heading", level=1)).to_have_text("Dina arbetsgivare", timeout=10_000)
+    _log_in(admin, portal, TOLVAN, next_url="/arbetsgivare/", lands_on="Dina arbetsgivare")
     admin.get_by_role("link", name="Anslut ditt företag").click()
     admin.get_by_label("Organisationsnummer").fill("559901-1235")
     admin.get_by_role("button", name="Fortsätt").click()
@@ -118,10 +123,7 @@ def test_from_connecting_a_company_to_a_revoked_grant(  # noqa: PLR0915 (one jou
     person_page = admin.url
 
     # The colleague logs in and sends a sick-leave report.
-    _log_in(user, portal, ASTRID)
-    expect(user.get_by_role("heading", level=1)).to_have_text(
-        "Exempelbolaget i Sundsvall AB", timeout=10_000
-    )
+    _log_in(user, portal, ASTRID, lands_on="Exempelbolaget i Sundsvall AB")
     journey.check(user, "user-start")
     user.get_by_role("link", name="Sjukanmälan efter dag 14").click()
     eservice_page = user.url
@@ -210,8 +212,7 @@ def test_an_administrator_deregisters_the_employer(
     journey = Journey("deregistration")
     portal = agency_portal
 
-    _log_in(admin, portal, TOLVAN, next_url="/arbetsgivare/")
-    expect(admin.get_by_role("heading", level=1)).to_have_text("Dina arbetsgivare", timeout=10_000)
+    _log_in(admin, portal, TOLVAN, next_url="/arbetsgivare/", lands_on="Dina arbetsgivare")
     journey.check(admin, "employers")
     admin.get_by_role("main").get_by_role("link", name="Demobageriet HB").first.click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("Demobageriet HB")
@@ -262,13 +263,13 @@ def test_the_agency_terminates_an_employers_connection(
     portal = portal_without_notice_period
 
     # The administrator has the employer open before the agency acts.
-    _log_in(admin, portal, TOLVAN)
-    expect(admin.get_by_role("heading", level=1)).to_have_text("Demobageriet HB", timeout=10_000)
+    _log_in(admin, portal, TOLVAN, lands_on="Demobageriet HB")
     employer_page = admin.url
     journey.check(admin, "admin-before")
 
-    _log_in(staff, portal, CECILIA, next_url="/handlaggning/arbetsgivare/")
-    expect(staff.get_by_role("heading", level=1)).to_have_text("Sök arbetsgivare", timeout=10_000)
+    _log_in(
+        staff, portal, CECILIA, next_url="/handlaggning/arbetsgivare/", lands_on="Sök arbetsgivare"
+    )
     journey.check(staff, "lookup")
     staff.get_by_label("Organisationsnummer").fill(DEMOBAGERIET)
     staff.get_by_label("Skäl").fill("Ärende 2026/17, avtalsbrott")
@@ -308,9 +309,8 @@ def test_new_terms_are_published_and_acknowledged(
     journey = Journey("terms")
     portal = agency_portal
 
-    _log_in(editor, portal, CECILIA, next_url="/handlaggning/villkor/")
-    expect(editor.get_by_role("heading", level=1)).to_have_text(
-        "Publicera nya villkor", timeout=10_000
+    _log_in(
+        editor, portal, CECILIA, next_url="/handlaggning/villkor/", lands_on="Publicera nya villkor"
     )
     journey.check(editor, "publish-form")
     effective = (timezone.localdate() + timedelta(days=45)).isoformat()
@@ -332,8 +332,7 @@ def test_new_terms_are_published_and_acknowledged(
     journey.check(editor, "published")
 
     # An administrator who logs in afterwards is told, sees what changes, and acknowledges.
-    _log_in(admin, portal, TOLVAN)
-    expect(admin.get_by_role("heading", level=1)).to_have_text("Demobageriet HB", timeout=10_000)
+    _log_in(admin, portal, TOLVAN, lands_on="Demobageriet HB")
     banner = admin.get_by_text("Nya villkor (version 2099-01) för Demobageriet HB")
     expect(banner).to_be_visible()
     journey.check(admin, "told")
@@ -359,9 +358,12 @@ def test_a_planned_outage_is_announced(
     journey = Journey("outage")
     portal = agency_portal
 
-    _log_in(operator, portal, CECILIA, next_url="/handlaggning/drift/")
-    expect(operator.get_by_role("heading", level=1)).to_have_text(
-        "Drift: avbrott och störningar", timeout=10_000
+    _log_in(
+        operator,
+        portal,
+        CECILIA,
+        next_url="/handlaggning/drift/",
+        lands_on="Drift: avbrott och störningar",
     )
     journey.check(operator, "operations")
     operator.get_by_role("link", name="Planera ett avbrott").click()

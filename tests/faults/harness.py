@@ -33,7 +33,7 @@ import httpx
 import psycopg
 from stdnum import luhn
 
-from tests.support.server import VENV_BIN, free_port, run_portal
+from tests.support.server import VENV_BIN, answers_health, free_port, run_portal, stop
 
 #: PostgreSQL's server programs the harness runs.
 PG_PROGRAMS = ("initdb", "pg_ctl", "postgres")
@@ -352,7 +352,7 @@ def gunicorn_portal(
     portal = RunningPortal(process, f"http://127.0.0.1:{port}", log_file, workers)
     try:
         deadline = time.monotonic() + 60
-        while not (len(portal.worker_pids()) == workers and _answers(portal.base_url)):
+        while not (len(portal.worker_pids()) == workers and answers_health(portal.base_url)):
             if process.poll() is not None:
                 raise HarnessError(f"gunicorn exited at start-up:\n{portal.log_tail()}")
             if time.monotonic() > deadline:
@@ -360,19 +360,7 @@ def gunicorn_portal(
             time.sleep(0.1)
         yield portal
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _answers(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+        stop(process, timeout=15)
 
 
 def client_connections(pid: int, port: int) -> dict[int, int]:

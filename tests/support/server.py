@@ -17,6 +17,25 @@ import httpx
 VENV_BIN = Path(sys.executable).parent
 
 
+def answers_health(base_url: str, timeout: float = 2) -> bool:
+    """Whether the portal at ``base_url`` answers /healthz with 200 (False while it cannot be
+    reached)."""
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=timeout).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Terminate ``process``, and kill it if it has not ended within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -99,21 +118,13 @@ def portal_server(
             if process.poll() is not None:
                 output = process.stdout.read() if process.stdout else ""
                 raise RuntimeError(f"the portal server exited at start-up:\n{output}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+            if answers_health(base_url, timeout=1):
+                break
             if time.monotonic() > deadline:
                 raise RuntimeError("the portal server did not answer /healthz within 30 s")
             time.sleep(0.1)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if process.stdout:
             process.stdout.close()

@@ -27,7 +27,7 @@ from portal.eservices.intake import intake_client_create, intake_publish
 from portal.messaging.models import OutboxMessage
 from portal.web import metrics as metrics_view
 from tests.access.world import World
-from tests.support.server import VENV_BIN, free_port, portal_env
+from tests.support.server import VENV_BIN, answers_health, free_port, portal_env, stop
 
 TOKEN = "k3J9vQ2xT7mN4pR8sW1yB6cD0fG5hL2aZ"
 OUTSIDE = "203.0.113.7"  # TEST-NET-3: never an allowed network
@@ -330,22 +330,14 @@ def _gunicorn(env: dict[str, str], *options: str) -> Iterator[str]:
         deadline = time.monotonic() + 120
         while True:
             assert process.poll() is None, "the portal server exited at start-up"
-            try:
-                # A worker's first request loads every view: slow on a busy machine.
-                if httpx.get(f"{base_url}/healthz", timeout=20).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+            # A worker's first request loads every view: slow on a busy machine.
+            if answers_health(base_url, timeout=20):
+                break
             assert time.monotonic() < deadline, "the portal server did not start"
             time.sleep(0.1)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_with_several_workers_the_counts_of_all_of_them_are_added_up(tmp_path: Path) -> None:
