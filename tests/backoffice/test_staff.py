@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from portal.access.constants import STAFF_PERMISSIONS, STAFF_ROLES, Permission
@@ -216,15 +216,28 @@ def test_a_grant_needs_a_valid_number_and_role(
 def test_the_command_grants_through_the_service(world: World) -> None:
     out = io.StringIO()
     call_command("staff_grant", NEWCOMER_WRITTEN, "auditor", stdout=out)
-    call_command("staff_grant", NEWCOMER, "auditor", stdout=out)
+    call_command("staff_grant", NEWCOMER, "auditor", "operations", "auditor", stdout=out)
     assert out.getvalue().splitlines() == [
         "19900622-****: auditor granted.",
         "19900622-****: auditor already held.",
+        "19900622-****: operations granted.",
     ]
-    [granted] = events(EventType.STAFF_ROLE_GRANTED)
-    assert (granted.actor, granted.actor_kind) == (None, "system")
-    assert granted.data == {"role": "auditor", "via": "command"}
+    granted = events(EventType.STAFF_ROLE_GRANTED)
+    assert [(event.actor, event.actor_kind) for event in granted] == [(None, "system")] * 2
+    assert [event.data for event in granted] == [
+        {"role": "auditor", "via": "command"},
+        {"role": "operations", "via": "command"},
+    ]
+    assert set(
+        StaffRole.objects.filter(person__personal_number=NEWCOMER).values_list("role", flat=True)
+    ) == {"auditor", "operations"}
     assert_no_personal_numbers_in_the_log(NEWCOMER)
+
+
+def test_the_command_refuses_an_unknown_role_and_grants_nothing(world: World) -> None:
+    with pytest.raises(CommandError, match="invalid choice: 'chef'"):
+        call_command("staff_grant", NEWCOMER, "auditor", "chef")
+    assert not StaffRole.objects.filter(person__personal_number=NEWCOMER).exists()
 
 
 def test_the_service_refuses_a_role_held_already(world: World) -> None:

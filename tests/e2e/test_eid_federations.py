@@ -17,7 +17,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.support.server import VENV_BIN, free_port, portal_env, portal_server, run_portal
+from tests.support.server import (
+    VENV_BIN,
+    free_port,
+    portal_env,
+    portal_server,
+    prepare_database,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +58,7 @@ def federations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         SAML_EIDAS_IDP_ENTITY_ID=f"{idp}/idp/eidas",
     )
     # The keys are made by the first to need them: the identity providers, before the portal.
-    done = run_portal(["migrate", "--noinput"], env)
-    assert done.returncode == 0, done.stderr
+    prepare_database(env, demo_data=True)
     processes = []
     try:
         for command, health in (
@@ -69,7 +74,7 @@ def federations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             )
             processes.append(process)
             _wait_for(health, process)
-        with portal_server(env, migrate=False, demo_data=True, port=portal_port) as base_url:
+        with portal_server(env, migrate=False, port=portal_port) as base_url:
             yield {"url": base_url}
     finally:
         for process in processes:

@@ -64,10 +64,19 @@ def test_a_production_server_sends_hsts_and_redirects_to_https(tmp_path: Path) -
         )
         assert "Secure" in secure.headers["set-cookie"]
         css = httpx.get(
-            f"{base_url}/static/portal/portal.css", headers={"x-forwarded-proto": "https"}
+            f"{base_url}/static/portal/portal.css",
+            headers={"x-forwarded-proto": "https", "accept-encoding": "br, gzip"},
         )
         # Collected, fingerprinted static files; the plain name still answers for links from mail.
         assert css.status_code == 200
+        # Compressed once at collectstatic, except the developers' source maps.
+        assert css.headers["content-encoding"] == "br"
+        source_map = httpx.get(
+            f"{base_url}/static/ninja/swagger-ui-bundle.js.map",
+            headers={"x-forwarded-proto": "https", "accept-encoding": "br, gzip"},
+        )
+        assert source_map.status_code == 200
+        assert "content-encoding" not in source_map.headers
         missing = httpx.get(f"{base_url}/finns-inte/", headers={"x-forwarded-proto": "https"})
         assert missing.status_code == 404
         assert "Sidan finns inte" in missing.text

@@ -1,4 +1,5 @@
-"""``portal staff_grant <personal number> <role>``: give a staff role from the command line.
+"""``portal staff_grant <personal number> <role> [<role> ...]``: give staff roles from the command
+line.
 
 For the first staff administrator of a new installation, and for operations; afterwards staff
 administrators grant roles in the back-office (``/handlaggning/personal/``). Each grant is
@@ -21,23 +22,25 @@ from portal.identity.numbers import (
 
 
 class Command(BaseCommand):
-    help = "Give a person a staff role (case_worker, partner_support, terms_editor, operations, auditor, staff_administrator)."
+    help = "Give a person one or more staff roles (case_worker, partner_support, terms_editor, operations, auditor, staff_administrator)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("personal_number")
-        parser.add_argument("role", choices=[choice.value for choice in StaffRole.Role])
+        parser.add_argument(
+            "roles", nargs="+", metavar="role", choices=[choice.value for choice in StaffRole.Role]
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             number = normalise_personal_number(options["personal_number"])
         except InvalidPersonalNumber as error:
             raise CommandError(f"not a personal identity number: {error}") from None
-        try:
-            staff_role_grant(
-                personal_number=number, role=options["role"], actor=None, via="command"
-            )
-        except RoleAlreadyActive:
-            state = "already held"
-        else:
-            state = "granted"
-        self.stdout.write(f"{mask_personal_number(number)}: {options['role']} {state}.")
+        # Each role is its own grant, audited on its own, as in the back-office.
+        for role in dict.fromkeys(options["roles"]):
+            try:
+                staff_role_grant(personal_number=number, role=role, actor=None, via="command")
+            except RoleAlreadyActive:
+                state = "already held"
+            else:
+                state = "granted"
+            self.stdout.write(f"{mask_personal_number(number)}: {role} {state}.")
