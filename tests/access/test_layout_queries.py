@@ -1,7 +1,7 @@
-"""The reads written out in SQL for speed (``access.selectors._USABLE_SQL`` and ``_LAYOUT_SQL``)
-give the same answers as the ORM's statement of the same rules (``MembershipQuerySet.active``,
-``GrantQuerySet.in_force``), over memberships and grants in every state a date or an end can put
-them in."""
+"""The reads written out in SQL for speed (``access.selectors._USABLE_SQL``, ``_LAYOUT_SQL`` and
+``_OPEN_MEMBERSHIPS_SQL``) give the same answers as the ORM's statement of the same rules
+(``MembershipQuerySet.active``, ``GrantQuerySet.in_force``, the prefetch of ``people``), over
+memberships and grants in every state a date or an end can put them in."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import pytest
 from django.utils import timezone
 
 from portal.access.models import Grant, Level, Membership, Role
-from portal.access.selectors import eservices_for, memberships_in_force
+from portal.access.selectors import (
+    eservices_for,
+    memberships_in_force,
+    open_memberships_of,
+    people,
+)
 from portal.employers.constants import EmployerState
 from portal.employers.models import Employer
 from portal.identity.models import Person
@@ -117,3 +122,40 @@ def test_the_usable_eservices_are_the_grants_in_force_on_active_user_memberships
         ("sick_report", Level.SUBMIT),
         ("work_aids", Level.VIEW),
     ]
+
+
+def test_the_list_of_peoples_memberships_are_the_orms_prefetch() -> None:
+    person = _world()
+    someone = Membership.objects.exclude(person=person).get().person
+    employers = Employer.objects.filter(memberships__person=person).distinct()
+    for employer in employers:
+        expected = {
+            listed.pk: [
+                (
+                    m.role,
+                    m.suspended_at is not None,
+                    [(g.eservice, g.level, g.valid_until) for g in m.grants.all()],
+                )
+                for m in listed.open_memberships
+            ]
+            for listed in people(employer)
+            if listed.open_memberships
+        }
+        found = {
+            person_id: [(m.role, m.suspended, m.grants) for m in held]
+            for person_id, held in open_memberships_of(employer, [person.pk, someone.pk]).items()
+        }
+        assert found == expected, employer.name
+    at_first = open_memberships_of(Employer.objects.get(name="Radbolaget 00 AB"), [person.pk])
+    today = timezone.localdate()
+    # Revoked grants are left out; ended, future and expired-by-date ones are shown with their
+    # last day, by e-service.
+    assert [m.grants for m in at_first[person.pk]] == [
+        [
+            ("inquiries", Level.SUBMIT, today - timedelta(days=1)),
+            ("rehab_support", Level.SUBMIT, None),
+            ("sick_report", Level.SUBMIT, None),
+            ("work_aids", Level.VIEW, today),
+        ]
+    ]
+    assert open_memberships_of(employers[0], []) == {}

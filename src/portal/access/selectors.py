@@ -27,6 +27,7 @@ from portal.access.constants import Permission
 from portal.access.models import Grant, Level, Membership, Role
 from portal.access.services import require
 from portal.audit.constants import EventType
+from portal.common.rows import first_by
 from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.eservices import registry
@@ -113,7 +114,8 @@ def employer_for(
 
     404 for an employer that does not exist; an audited 403 for one the person may not act for.
     """
-    employer = Employer.objects.filter(public_id=public_id).first()
+    # Every employer's page starts here: the statement is written once (common.rows).
+    employer = first_by(Employer, "public_id", public_id)
     if employer is None:
         raise Http404
     actor = request.user if isinstance(request.user, Person) else None
@@ -216,9 +218,11 @@ def people(
     eservice: str = "",
     status: str = "",
     sort: str = Sort.NAME,
+    prefetch: bool = True,
 ) -> QuerySet[Person]:
     """Everyone with an open membership at ``employer``, with their memberships and open grants
-    prefetched (a fixed number of queries whatever the number of people or grants)."""
+    prefetched (a fixed number of queries whatever the number of people or grants; without
+    ``prefetch``, the people alone, for ``open_memberships_of``)."""
     open_memberships = Membership.objects.open().filter(employer=employer)
     queryset = Person.objects.filter(pk__in=open_memberships.values("person"))
     if search:
@@ -263,6 +267,8 @@ def people(
         ).order_by(F("reviewed").asc(nulls_first=True), "pk")
     else:
         queryset = queryset.order_by("surname", "given_name", "personal_number")
+    if not prefetch:
+        return queryset
     return queryset.prefetch_related(
         Prefetch(
             "memberships",
@@ -272,6 +278,53 @@ def people(
             to_attr="open_memberships",
         )
     )
+
+
+@dataclass(frozen=True)
+class OpenMembership:
+    """A membership that has not ended, as the list of people shows it, with its open grants
+    as (e-service, level, last day or None), by e-service."""
+
+    role: str
+    suspended: bool
+    grants: list[tuple[str, str, date | None]]
+
+
+#: ``people``'s prefetch written out (the list of people is the administrators' commonest page):
+#: the open memberships of some people at an employer, with their open grants, in its order.
+_OPEN_MEMBERSHIPS_SQL = (
+    "SELECT m.person_id, m.id, m.role, m.suspended_at IS NOT NULL,"
+    " g.eservice, g.level, g.valid_until"
+    " FROM access_membership m"
+    " LEFT JOIN access_grant g ON g.membership_id = m.id AND g.ended_at IS NULL"
+    " WHERE m.employer_id = %s AND m.ended_at IS NULL AND m.person_id IN ({people})"
+    " ORDER BY m.role, m.id, g.eservice, g.id"
+)
+
+
+def open_memberships_of(
+    employer: Employer, person_ids: Sequence[int]
+) -> dict[int, list[OpenMembership]]:
+    """What ``people`` prefetches, for the people with ``person_ids`` (one page of them): each
+    one's open memberships at ``employer`` by role, each with its open grants by e-service."""
+    if not person_ids:
+        return {}
+    sql = _OPEN_MEMBERSHIPS_SQL.format(people=", ".join(["%s"] * len(person_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [employer.pk, *person_ids])
+        rows = cursor.fetchall()
+    found: dict[int, list[OpenMembership]] = {}
+    by_id: dict[int, OpenMembership] = {}
+    for person_id, membership_id, role, suspended, eservice, level, until in rows:
+        membership = by_id.get(membership_id)
+        if membership is None:
+            membership = by_id[membership_id] = OpenMembership(role, bool(suspended), [])
+            found.setdefault(person_id, []).append(membership)
+        if eservice is not None:
+            # SQLite gives dates as text.
+            last_day = date.fromisoformat(until) if isinstance(until, str) else until
+            membership.grants.append((eservice, level, last_day))
+    return found
 
 
 # --- "what can this person do?" -------------------------------------------------------------

@@ -6,7 +6,7 @@ audited refusal in one step) and writes only through ``access.administration``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from uuid import UUID
@@ -38,6 +38,7 @@ from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
 from portal.common.routes import read_only, requires
 from portal.employers.models import Employer
+from portal.eservices import registry
 from portal.identity.eidas_identifiers import person_masked
 from portal.identity.models import Person
 
@@ -69,7 +70,7 @@ class PersonRow:
     grants: list[str]
 
 
-def _people_rows(employer: Employer, people: Iterable[Person]) -> list[PersonRow]:
+def _people_rows(employer: Employer, people: Sequence[Person]) -> list[PersonRow]:
     # One address reversed, the others made from it: the same route for every row.
     template = reverse(
         "access:person", kwargs={"public_id": employer.public_id, "person_id": _ROW_PLACEHOLDER}
@@ -79,24 +80,26 @@ def _people_rows(employer: Employer, people: Iterable[Person]) -> list[PersonRow
     roles = {role.value: capfirst(str(role.label)) for role in Role}
     levels = {level.value: str(level.label) for level in Level}
     names: dict[str, str] = {}
+    memberships = selectors.open_memberships_of(employer, [person.pk for person in people])
     rows = []
     for person in people:
-        memberships = getattr(person, "open_memberships", [])
+        held = memberships.get(person.pk, [])
         grants = []
-        for membership in memberships:
-            for grant in membership.grants.all():
-                details = levels[grant.level]
-                if grant.valid_until:
-                    details += ", " + _("t.o.m. %(date)s") % {"date": grant.valid_until.isoformat()}
-                if grant.eservice not in names:
-                    names[grant.eservice] = grant.eservice_name
-                grants.append(f"{names[grant.eservice]} ({details})")
+        for membership in held:
+            for eservice, level, valid_until in membership.grants:
+                details = levels[level]
+                if valid_until:
+                    details += ", " + _("t.o.m. %(date)s") % {"date": valid_until.isoformat()}
+                if eservice not in names:
+                    found = registry.get(eservice)
+                    names[eservice] = str(found.name) if found else eservice
+                grants.append(f"{names[eservice]} ({details})")
         rows.append(
             PersonRow(
                 url=template.replace(str(_ROW_PLACEHOLDER), str(person.public_id)),
                 name=person.full_name,
                 identity=person_masked(person),
-                roles=[(roles[m.role], m.suspended_at is not None) for m in memberships],
+                roles=[(roles[m.role], m.suspended) for m in held],
                 grants=grants,
             )
         )
@@ -123,8 +126,10 @@ def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         eservice=values.get("eservice", ""),
         status=values.get("status", ""),
         sort=values.get("sort", "") or selectors.Sort.NAME,
+        prefetch=False,
     ).only(*_ROW_FIELDS)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+    people = list(page.object_list)
     audit.record_read(
         EventType.ACCESS_PEOPLE_VIEWED,
         request=request,
@@ -136,7 +141,7 @@ def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "eservice": values.get("eservice", ""),
             "status": values.get("status", ""),
             "page": page.number,
-            "people": [person.pk for person in page.object_list],
+            "people": [person.pk for person in people],
         },
     )
     query = request.GET.copy()
@@ -149,7 +154,7 @@ def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "review": review_status(employer),
             "filters": filters,
             "page": page,
-            "rows": _people_rows(employer, page.object_list),
+            "rows": _people_rows(employer, people),
             "query": query.urlencode(),
             "filtered": any(values.values()) if values else False,
         },

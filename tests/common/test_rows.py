@@ -1,0 +1,89 @@
+"""``first_by`` gives what the ORM gives, on SQLite and on PostgreSQL: every column, each value
+converted (UUIDs, dates, times, JSON), and nothing for a value no row has or the field cannot
+hold."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import models
+from django.utils import timezone
+
+from portal import audit
+from portal.access.models import Grant, Level, Role
+from portal.audit.constants import EventType
+from portal.audit.models import AuditEvent
+from portal.common.rows import first_by
+from portal.employers.models import Employer
+from portal.identity.models import Person
+from tests.access.world import build_world, grant, membership
+
+pytestmark = pytest.mark.django_db
+
+
+def _columns(instance: models.Model) -> dict[str, Any]:
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+def _same_as_the_orm(model: type[models.Model], field_name: str, value: Any) -> models.Model:
+    expected = model._default_manager.filter(**{field_name: value}).first()
+    found = first_by(model, field_name, value)
+    assert expected is not None
+    assert found is not None
+    assert type(found) is model
+    assert _columns(found) == _columns(expected)
+    # Loaded from the database: saving it again updates the row instead of adding one.
+    assert found._state.adding is False
+    assert found._state.db == expected._state.db
+    return found
+
+
+def test_an_employer_a_person_and_a_grant_come_back_as_the_orm_gives_them() -> None:
+    world = build_world()
+    Employer.objects.filter(pk=world.employer.pk).update(legal_form="aktiebolag")
+    member = membership(world.other, world.people["user_view"], Role.USER)
+    dated = grant(
+        member, level=Level.VIEW, valid_from=date(2026, 1, 31), valid_until=date(2027, 2, 28)
+    )
+    Grant.objects.filter(pk=dated.pk).update(ended_at=timezone.now(), end_reason="slutat")
+
+    employer = _same_as_the_orm(Employer, "public_id", world.employer.public_id)
+    assert isinstance(employer.public_id, uuid.UUID)
+    assert employer.created_at.tzinfo is not None
+    _same_as_the_orm(Employer, "public_id", str(world.other.public_id))
+    _same_as_the_orm(Person, "public_id", world.people["admin"].public_id)
+    found = _same_as_the_orm(Grant, "public_id", dated.public_id)
+    assert isinstance(found, Grant)
+    assert (found.valid_from, found.valid_until) == (date(2026, 1, 31), date(2027, 2, 28))
+    # Related rows are reached as from any instance.
+    assert found.membership.employer == world.other
+
+
+def test_json_and_sessions_come_back_as_the_orm_gives_them() -> None:
+    event = audit.record(
+        EventType.SYSTEM_DEMO_DATA_LOADED, actor=None, data={"people": 3, "ord": "åäö"}
+    )
+    found = _same_as_the_orm(AuditEvent, "id", event.pk)
+    assert isinstance(found, AuditEvent)
+    assert found.data == {"people": 3, "ord": "åäö"}
+    session = SessionStore()
+    session["acting_for"] = "x"
+    session.save()
+    _same_as_the_orm(Session, "session_key", session.session_key)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [uuid.UUID("00000000-0000-4000-8000-000000000000"), "not a uuid", "", None, 17],
+    ids=["no such row", "not a uuid", "empty", "none", "a number"],
+)
+def test_nothing_for_a_value_no_row_has_or_the_field_cannot_hold(value: object) -> None:
+    build_world()
+    assert first_by(Employer, "public_id", value) is None
