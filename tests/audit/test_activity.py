@@ -14,10 +14,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from portal.access.models import Role
 from portal.audit.constants import ActorKind, EventType, Outcome, outcome_of
-from portal.audit.labels import EVENT_LABELS, event_label
+from portal.audit.labels import EVENT_LABELS, event_choices, event_label
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import (
     ActivityFilter,
@@ -108,6 +109,22 @@ def test_every_event_type_has_a_swedish_label() -> None:
         assert label != member.value
     assert event_label("access:grant:create") == "Behörighet till e-tjänst gavs"
     assert event_label("made:up:code") == "made:up:code"
+
+
+def test_the_labels_are_kept_per_language() -> None:
+    # Kept once per language for speed: never the language that asked first.
+    swedish = event_choices()
+    with translation.override("en"):
+        assert event_label("access:grant:create") == "Access to an e-service was given"
+        english = event_choices()
+    assert event_label("access:grant:create") == "Behörighet till e-tjänst gavs"
+    assert event_choices() == swedish != english
+    assert ("access:grant:create", "Access to an e-service was given") in [
+        option for _scope, options in english for option in options
+    ]
+    # A caller may change what it is given without changing what the next one gets.
+    swedish[0][1].clear()
+    assert event_choices()[0][1]
 
 
 # --- the page ----------------------------------------------------------------------------------

@@ -7,7 +7,10 @@ is shown as it is (``event_label``).
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.constants import EventType, Outcome
@@ -141,10 +144,14 @@ OUTCOME_LABELS: dict[Outcome, Promise] = {
 
 def event_label(code: str) -> str:
     """The label of an event type, or the code itself for one the catalogue does not know."""
-    try:
-        return str(EVENT_LABELS[EventType(code)])
-    except ValueError:
-        return code
+    return _labels(get_language()).get(code, code)
+
+
+@cache
+def _labels(language: str | None) -> dict[str, str]:
+    """Every event type's label in ``language`` (the active one when it is called): the
+    activity log shows a page of events, each with its label, on every request."""
+    return {member.value: str(EVENT_LABELS[member]) for member in EventType}
 
 
 def scope_label(scope: str) -> str:
@@ -154,12 +161,18 @@ def scope_label(scope: str) -> str:
 
 def event_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Every event type with its label, grouped by scope in catalogue order, labels sorted."""
+    return [(scope, list(options)) for scope, options in _choices(get_language())]
+
+
+@cache
+def _choices(language: str | None) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     groups: dict[str, list[tuple[str, str]]] = {}
+    labels = _labels(language)
     for member in EventType:
         groups.setdefault(member.value.split(":", 1)[0], []).append(
-            (member.value, str(EVENT_LABELS[member]))
+            (member.value, labels[member.value])
         )
-    return [
-        (scope_label(scope), sorted(options, key=lambda option: option[1]))
+    return tuple(
+        (scope_label(scope), tuple(sorted(options, key=lambda option: option[1])))
         for scope, options in groups.items()
-    ]
+    )

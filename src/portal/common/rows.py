@@ -1,15 +1,17 @@
-"""One model instance by one column, read with a statement written once per process.
+"""Reads written out in SQL for the commonest pages, with values converted as the ORM would.
 
 Building an ORM query costs far more CPU than running it: some 1.5 ms for
 ``Employer.objects.filter(public_id=...).first()`` against 0.2 ms for the statement it becomes.
-The reads that nearly every page makes go through ``first_by``, which gives the same instance the
-ORM would (every column, each value through the field's and the backend's converters, so SQLite's
-text dates and UUIDs come back as on PostgreSQL). tests/common/test_rows.py holds it to the ORM.
+``first_by`` gives the same instance the ORM would (every column, each value through the field's
+and the backend's converters, so SQLite's text dates and UUIDs come back as on PostgreSQL), with a
+statement made once per process; ``read`` runs a written-out statement and converts each column
+as the model field it names. tests/common/test_rows.py holds them to the ORM, and each written-out
+statement has a test against the ORM expression it stands for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -23,51 +25,76 @@ Converter = Callable[[Any, Any, Any], Any]
 
 
 @cache
-def _statement(
-    model: type[models.Model], column: str, alias: str
-) -> tuple[str, list[tuple[int, list[Converter], Any]], list[str]]:
+def _converters(field: models.Field[Any, Any], alias: str) -> tuple[Any, list[Converter]]:
+    """``field``'s column as an expression, and what turns its value as the database gives it
+    into what the field holds (as ``SQLCompiler.apply_converters`` does)."""
     connection = connections[alias]
-    quote = connection.ops.quote_name
+    column = field.get_col(field.model._meta.db_table)
+    return column, [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
+
+
+def _converted(
+    values: list[Any], fields: Sequence[models.Field[Any, Any]], alias: str
+) -> list[Any]:
+    connection = connections[alias]
+    for index, field in enumerate(fields):
+        column, converters = _converters(field, alias)
+        for converter in converters:
+            values[index] = converter(values[index], column, connection)
+    return values
+
+
+@cache
+def _statement(model: type[models.Model], column: str, alias: str) -> str:
+    quote = connections[alias].ops.quote_name
     meta = model._meta
-    fields = list(meta.concrete_fields)
     key = meta.get_field(column)
     assert isinstance(key, models.Field)  # noqa: S101 (a concrete field, not a relation's reverse)
     # Names from the model's own metadata, quoted; the value is a parameter.
-    sql = (
-        f"SELECT {', '.join(quote(str(field.column)) for field in fields)}"  # noqa: S608
+    return (
+        f"SELECT {', '.join(quote(str(field.column)) for field in meta.concrete_fields)}"  # noqa: S608
         f" FROM {quote(meta.db_table)} WHERE {quote(str(key.column))} = %s"
     )
-    converters = []
-    for index, field in enumerate(fields):
-        expression = field.get_col(meta.db_table)
-        found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
-        if found:
-            converters.append((index, found, expression))
-    return sql, converters, [field.attname for field in fields]
+
+
+def columns(model: type[models.Model], *names: str) -> list[models.Field[Any, Any]]:
+    """``model``'s fields ``names``, for ``read``."""
+    found = [model._meta.get_field(name) for name in names]
+    assert all(isinstance(field, models.Field) for field in found)  # noqa: S101 (concrete fields)
+    return found  # type: ignore[return-value]
+
+
+def read(
+    model: type[models.Model],
+    sql: str,
+    params: Sequence[Any],
+    fields: Sequence[models.Field[Any, Any]],
+) -> list[list[Any]]:
+    """The rows of a written-out statement on ``model``'s database, whose columns are the model
+    fields ``fields`` in order, each value converted as the ORM converts that field's."""
+    alias = router.db_for_read(model)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, list(params))
+        rows = cursor.fetchall()
+    return [_converted(list(row), fields, alias) for row in rows]
 
 
 def first_by(model: type[M], column: str, value: Any) -> M | None:
     """The instance of ``model`` whose ``column`` (a unique field) is ``value``, or None: what
     ``model.objects.filter(**{column: value}).first()`` gives."""
     alias = router.db_for_read(model)
-    connection = connections[alias]
-    sql, converters, names = _statement(model, column, alias)
     field = model._meta.get_field(column)
+    assert isinstance(field, models.Field)  # noqa: S101 (a concrete field, not a relation's reverse)
     try:
-        prepared = field.get_db_prep_value(field.to_python(value), connection)  # type: ignore[union-attr]
+        prepared = field.get_db_prep_value(field.to_python(value), connections[alias])
     except (
         ValidationError,
         ValueError,
         TypeError,
     ):  # a value the field cannot hold matches nothing
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [prepared])
-        row = cursor.fetchone()
-    if row is None:
+    fields = list(model._meta.concrete_fields)
+    rows = read(model, _statement(model, column, alias), [prepared], fields)
+    if not rows:
         return None
-    values = list(row)
-    for index, found, expression in converters:
-        for converter in found:
-            values[index] = converter(values[index], expression, connection)
-    return model.from_db(alias, names, values)
+    return model.from_db(alias, [field.attname for field in fields], rows[0])

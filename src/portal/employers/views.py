@@ -11,15 +11,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import audit
 from portal.access.constants import Permission
-from portal.access.models import Membership, Role
+from portal.access.models import Membership
 from portal.access.reviews import review_status
 from portal.access.selectors import employer_for, eservices_for, memberships_in_force
 from portal.access.services import permissions
-from portal.access.templatetags.people_tags import DISPLAY_NAME_FIELDS
 from portal.announcements.selectors import shown_at_employer, shown_to_person
 from portal.audit.constants import EventType
 from portal.common.routes import authenticated, read_only, requires
-from portal.employers import services
+from portal.employers import selectors, services
 from portal.employers.deregistration import DEREGISTRATION_OBJECT_TYPE, deregistration_visible_text
 from portal.employers.forms import EnrolmentForm, OrganisationNumberForm
 from portal.employers.models import DeregistrationRequest, Enrolment, EnrolmentSignature
@@ -237,14 +236,6 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     # session is written only when that changes).
     if request.session.get(ACTING_FOR) != str(employer.public_id):
         request.session[ACTING_FOR] = str(employer.public_id)
-    administrators = (
-        Membership.objects.active()
-        .filter(employer=employer, role=Role.ADMINISTRATOR)
-        .select_related("person")
-        # Only what the page shows (display_name): the page is among the commonest.
-        .only(*(f"person__{name}" for name in DISPLAY_NAME_FIELDS))
-        .order_by("person__surname")
-    )
     allowed = permissions(person, employer=employer)
     may_administer = Permission.ACCESS_VIEW in allowed
     usable = eservices_for(person, employer)
@@ -253,24 +244,14 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "employers/employer.html",
         {
             "employer": employer,
-            "administrators": administrators,
-            "acceptances": employer.terms_acceptances.select_related(
-                "terms_version", "accepted_by"
-            ).only(
-                "accepted_at",
-                "channel",
-                "terms_version__version",
-                "accepted_by__given_name",
-                "accepted_by__surname",
-            ),
+            "administrators": selectors.administrator_names(employer),
+            "acceptances": selectors.acceptances(employer),
             "may_deregister": Permission.EMPLOYER_DEREGISTER in allowed,
             "may_administer": may_administer,
             "review": review_status(employer) if may_administer else None,
             "eservices": usable,
             "announcements": shown_at_employer(person, employer, usable=usable),
-            "open_deregistration": employer.deregistration_requests.filter(
-                state__in=["received", "held"]
-            ).first(),
+            "open_deregistration": selectors.open_deregistration(employer),
         },
     )
 

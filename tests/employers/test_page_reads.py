@@ -1,0 +1,120 @@
+"""The employer's page's written-out reads (``employers.selectors``) give what the ORM's
+statement of the same rules gives: administrators in force by surname, acceptances newest first
+with who and how, and the open request to leave."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from portal.access.models import Membership, Role
+from portal.access.templatetags.people_tags import display_name
+from portal.employers import selectors
+from portal.employers.models import DeregistrationRequest
+from portal.terms.models import TermsAcceptance, TermsVersion
+from tests.access.world import build_world, membership
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_administrators_are_the_orms_active_ones_by_surname() -> None:
+    world = build_world()
+    employer = world.employer
+    now = timezone.now()
+    for surname, change in (
+        ("Öberg", {}),
+        ("Andersson", {}),
+        ("Berg", {"ended_at": now}),
+        ("Carlsson", {"suspended_at": now}),
+        ("Dahl", {"valid_from": now + timedelta(days=1)}),
+        ("Ek", {"valid_until": now - timedelta(seconds=1)}),
+        ("Fors", {"valid_until": now + timedelta(days=1)}),
+    ):
+        made = membership(employer, PersonFactory(surname=surname), Role.ADMINISTRATOR)
+        Membership.objects.filter(pk=made.pk).update(**change)
+    # A user is not an administrator; someone not yet logged in shows masked.
+    membership(employer, PersonFactory(surname="Grip"), Role.USER)
+    membership(employer, PersonFactory(given_name="", surname=""), Role.ADMINISTRATOR)
+    expected = [
+        display_name(m.person)
+        for m in Membership.objects.active()
+        .filter(employer=employer, role=Role.ADMINISTRATOR)
+        .select_related("person")
+        .order_by("person__surname", "id")
+    ]
+    found = selectors.administrator_names(employer)
+    assert found == expected
+    surnames = [name.rsplit(" ", 1)[-1] for name in found]
+    assert {"Andersson", "Fors", "Öberg"} <= set(surnames)
+    assert not {"Berg", "Carlsson", "Dahl", "Ek", "Grip"} & set(surnames)
+    assert any(name.endswith("-****") for name in found)
+    assert selectors.administrator_names(world.other) == [display_name(world.people["other_admin"])]
+
+
+def test_the_acceptances_are_the_orms_newest_first() -> None:
+    world = build_world()
+    employer = world.employer
+    first, second = (
+        TermsVersion.objects.create(
+            version=version,
+            title_sv=f"Villkor {version}",
+            title_en=f"Terms {version}",
+            text_sv="Text",
+            text_en="Text",
+            effective_from=date(2026, 1, 1),
+            published_at=timezone.now(),
+        )
+        for version in ("2026-1", "2026-2")
+    )
+    TermsAcceptance.objects.create(
+        employer=employer,
+        terms_version=first,
+        channel=TermsAcceptance.Channel.PAPER,
+        accepted_at=timezone.now() - timedelta(days=30),
+    )
+    TermsAcceptance.objects.create(
+        employer=employer,
+        terms_version=second,
+        channel=TermsAcceptance.Channel.ACKNOWLEDGEMENT,
+        accepted_by=world.people["admin"],
+    )
+    TermsAcceptance.objects.create(
+        employer=world.other, terms_version=second, channel=TermsAcceptance.Channel.PAPER
+    )
+    expected = [
+        (
+            a.terms_version.version,
+            a.accepted_at,
+            a.get_channel_display(),
+            a.accepted_by.full_name if a.accepted_by else "",
+        )
+        for a in employer.terms_acceptances.select_related("terms_version", "accepted_by")
+    ]
+    found = [
+        (a.version, a.accepted_at, a.channel_label, a.accepted_by)
+        for a in selectors.acceptances(employer)
+    ]
+    assert found == expected
+    assert [version for version, *_rest in found] == ["2026-2", "2026-1"]
+    assert found[1][3] == ""
+    assert found[0][1].tzinfo is not None
+
+
+def test_the_open_request_to_leave_is_the_received_or_held_one() -> None:
+    world = build_world()
+    employer = world.employer
+    assert selectors.open_deregistration(employer) is None
+    DeregistrationRequest.objects.create(
+        employer=employer, channel="eservice", state="processed", received_on=date(2026, 1, 5)
+    )
+    assert selectors.open_deregistration(employer) is None
+    held = DeregistrationRequest.objects.create(
+        employer=employer, channel="eservice", state="held", received_on=date(2026, 3, 5)
+    )
+    assert selectors.open_deregistration(employer) == date(2026, 3, 5)
+    assert selectors.open_deregistration(world.other) is None
+    DeregistrationRequest.objects.filter(pk=held.pk).update(state="received")
+    assert selectors.open_deregistration(employer) == date(2026, 3, 5)
