@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Max
 from django.test import Client
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from portal.common.errors import ApplicationError
 from portal.employers.models import Employer
 from portal.messaging.models import OutboxMessage
 from portal.terms.models import TermsAcceptance, TermsVersion
-from portal.terms.services import terms_publish
+from portal.terms.services import latest_published, pending_changes, terms_publish
 from tests.employers.test_enrolment import SOLE, TOLVAN, _setup, details, logged_in, sign  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +172,43 @@ def test_a_terms_editor_publishes_from_the_back_office(connected: tuple[Client, 
 def test_only_terms_editors_publish(connected: tuple[Client, Employer]) -> None:
     tolvan, _employer = connected
     assert tolvan.get("/handlaggning/villkor/").status_code == 403
+
+
+def test_pending_changes_are_the_orms_answer_and_the_newest_version_is_kept(
+    connected: tuple[Client, Employer], django_assert_num_queries: Any
+) -> None:
+    _tolvan, employer = connected
+    others = [
+        Employer.objects.create(organisation_number=number, name=f"Villkorsbolaget {n} AB")
+        for n, number in enumerate(("5590000017", "5590000025"))
+    ]
+    accepted = TermsVersion.objects.get(version="2026-06")
+    # One has accepted the version in force, one nothing at all.
+    TermsAcceptance.objects.create(
+        employer=others[0], terms_version=accepted, channel=TermsAcceptance.Channel.PAPER
+    )
+    ids = [employer.pk, *(other.pk for other in others)]
+    assert pending_changes(ids) == {}
+    terms_publish(version=new_version(), actor=None)
+    latest = latest_published()
+    assert latest is not None
+    assert latest.version == "2027-03"
+    with django_assert_num_queries(0):
+        assert latest_published() == latest
+    newest = dict(
+        TermsAcceptance.objects.filter(employer_id__in=ids)
+        .values("employer")
+        .annotate(newest=Max("terms_version__effective_from"))
+        .values_list("employer", "newest")
+    )
+    expected = {pk: latest for pk in ids if pk in newest and latest.effective_from > newest[pk]}
+    with django_assert_num_queries(1):
+        assert pending_changes(ids) == expected == {employer.pk: latest, others[0].pk: latest}
+    # Acknowledged: nothing pending for that employer; a later version is seen at once.
+    TermsAcceptance.objects.create(
+        employer=employer, terms_version=latest, channel=TermsAcceptance.Channel.ACKNOWLEDGEMENT
+    )
+    assert pending_changes(ids) == {others[0].pk: latest}
+    later = new_version(days_ahead=60, version="2027-04")
+    terms_publish(version=later, actor=None)
+    assert pending_changes(ids) == {employer.pk: later, others[0].pk: later}

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+#: The newest published version, kept in the cache for the banner every administrator's page
+#: asks about (``terms.services.latest_published``); every saved or deleted version drops it.
+LATEST_CACHE_KEY = "terms:latest-published"
+
+
+def forget_latest() -> None:
+    """Drop the cached newest published version (at a change, and again at its commit)."""
+    cache.delete(LATEST_CACHE_KEY)
 
 
 class TermsVersion(models.Model):
@@ -34,6 +46,17 @@ class TermsVersion(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        forget_latest()
+        transaction.on_commit(forget_latest)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        deleted = super().delete(*args, **kwargs)
+        forget_latest()
+        transaction.on_commit(forget_latest)
+        return deleted
 
     @property
     def title(self) -> str:

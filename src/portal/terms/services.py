@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -24,11 +24,12 @@ from portal import audit
 from portal.access.models import Membership, Role
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
+from portal.common.rows import columns, read
 from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.identity.models import Person
 from portal.messaging.services import outbox_enqueue
-from portal.terms.models import TermsAcceptance, TermsVersion
+from portal.terms.models import LATEST_CACHE_KEY, TermsAcceptance, TermsVersion
 
 
 def earliest_effective_date(today: date | None = None) -> date:
@@ -97,12 +98,26 @@ def terms_publish(
     return queued
 
 
+#: How long the newest published version is kept in the cache. A process sees another's
+#: publication within this time without a shared cache (with Redis at once).
+LATEST_CACHE_SECONDS = 60
+#: Kept in the cache when no version is published, to tell it apart from nothing kept.
+_NONE_PUBLISHED = "none"
+
+
 def latest_published() -> TermsVersion | None:
-    return (
-        TermsVersion.objects.filter(published_at__isnull=False)
-        .order_by("-effective_from", "-id")
-        .first()
-    )
+    """The newest published version (by the day it takes effect): asked on every page an
+    administrator sees, so kept in the cache (``models.forget_latest`` drops it at a change)."""
+    kept = cache.get(LATEST_CACHE_KEY)
+    if kept is None:
+        found = (
+            TermsVersion.objects.filter(published_at__isnull=False)
+            .order_by("-effective_from", "-id")
+            .first()
+        )
+        kept = found or _NONE_PUBLISHED
+        cache.set(LATEST_CACHE_KEY, kept, LATEST_CACHE_SECONDS)
+    return None if kept == _NONE_PUBLISHED else kept
 
 
 def accepted_version(employer: Employer) -> TermsVersion | None:
@@ -123,19 +138,32 @@ def pending_change(employer: Employer) -> TermsVersion | None:
     return latest
 
 
+_NEWEST_ACCEPTED_SQL = (
+    "SELECT a.employer_id, MAX(v.effective_from) FROM terms_termsacceptance a"
+    " JOIN terms_termsversion v ON v.id = a.terms_version_id"
+    " WHERE a.employer_id IN ({employers}) GROUP BY a.employer_id"
+)
+
+
 def pending_changes(employer_ids: Sequence[int]) -> dict[int, TermsVersion]:
     """``pending_change`` for each of the employers ``employer_ids`` at once (by the employer's
-    id; those with nothing to acknowledge left out): two queries however many employers."""
+    id; those with nothing to acknowledge left out): one query however many employers, and the
+    newest version from the cache."""
     if not employer_ids:
         return {}
     latest = latest_published()
     if latest is None:
         return {}
+    # The newest version each employer has accepted: ``TermsAcceptance.objects.filter(
+    # employer_id__in=...).values("employer").annotate(Max("terms_version__effective_from"))``
+    # written out (tests/terms/test_terms_change.py holds it to that).
     accepted = dict(
-        TermsAcceptance.objects.filter(employer_id__in=employer_ids)
-        .values("employer")
-        .annotate(newest=Max("terms_version__effective_from"))
-        .values_list("employer", "newest")
+        read(
+            TermsAcceptance,
+            _NEWEST_ACCEPTED_SQL.format(employers=", ".join(["%s"] * len(employer_ids))),
+            list(employer_ids),
+            [*columns(TermsAcceptance, "employer"), *columns(TermsVersion, "effective_from")],
+        )
     )
     return {
         pk: latest for pk in employer_ids if pk in accepted and latest.effective_from > accepted[pk]
