@@ -5,17 +5,23 @@ memberships and grants in every state a date or an end can put them in."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.access.models import Grant, Level, Membership, Role
 from portal.access.selectors import (
+    HISTORY_SHOWN,
     eservices_for,
     memberships_in_force,
     open_memberships_of,
     people,
+    person_access,
 )
 from portal.employers.constants import EmployerState
 from portal.employers.models import Employer
@@ -159,3 +165,56 @@ def test_the_list_of_peoples_memberships_are_the_orms_prefetch() -> None:
         ]
     ]
     assert open_memberships_of(employers[0], []) == {}
+
+
+def _ids(objects: Iterable[Any]) -> list[int]:
+    return [o.pk for o in objects]
+
+
+def test_a_persons_access_is_what_the_orm_reads() -> None:
+    person = _world()
+    now = timezone.now()
+    employer = Employer.objects.get(name="Radbolaget 00 AB")
+    # A long history at one employer: roles ended one after another, each with a grant, and
+    # grants revoked on the role in force, at times that interleave.
+    for n in range(HISTORY_SHOWN + 2):
+        ended = membership(employer, person, Role.ADMINISTRATOR)
+        grant(ended, "inquiries")
+        Membership.objects.filter(pk=ended.pk).update(ended_at=now - timedelta(hours=2 * n))
+    user = Membership.objects.get(employer=employer, person=person, ended_at__isnull=True)
+    for n in range(8):
+        revoked = grant(user, "retired_service", Level.VIEW)
+        Grant.objects.filter(pk=revoked.pk).update(ended_at=now - timedelta(hours=2 * n + 1))
+    for at in Employer.objects.all():
+        access = person_access(at, person)
+        open_roles = list(
+            Membership.objects.open().filter(employer=at, person=person).order_by("-pk")
+        )
+        admins = [m for m in open_roles if m.role == Role.ADMINISTRATOR]
+        users = [m for m in open_roles if m.role == Role.USER]
+        assert _ids([access.administrator] if access.administrator else []) == _ids(admins)
+        assert _ids([access.user] if access.user else []) == _ids(users)
+        expected_grants = [g for m in users for g in m.grants.open().order_by("eservice", "-pk")]
+        assert _ids(access.grants) == _ids(expected_grants), at.name
+        assert [g.valid_until for g in access.grants] == [g.valid_until for g in expected_grants]
+        ended = Membership.objects.filter(
+            employer=at, person=person, ended_at__isnull=False
+        ).order_by("-ended_at", "-pk")
+        ended_grants = (
+            Grant.objects.filter(membership__employer=at, membership__person=person)
+            .filter(Q(ended_at__isnull=False) | Q(membership__ended_at__isnull=False))
+            .order_by(Coalesce("ended_at", "membership__ended_at").desc(), "-pk")
+        )
+        assert _ids(access.ended) == _ids(ended[:HISTORY_SHOWN]), at.name
+        assert _ids(access.ended_grants) == _ids(ended_grants[:HISTORY_SHOWN]), at.name
+        assert [g.membership.pk for g in access.ended_grants] == [
+            g.membership_id for g in ended_grants[:HISTORY_SHOWN]
+        ]
+        assert access.more_history == (
+            ended.count() > HISTORY_SHOWN or ended_grants.count() > HISTORY_SHOWN
+        )
+    at_first = person_access(employer, person)
+    assert at_first.more_history
+    assert len(at_first.ended) == len(at_first.ended_grants) == HISTORY_SHOWN
+    assert at_first.ended[0].ended_at is not None
+    assert at_first.ended[0].ended_at.tzinfo is not None

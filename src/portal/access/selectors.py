@@ -16,7 +16,6 @@ from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -27,7 +26,7 @@ from portal.access.constants import Permission
 from portal.access.models import Grant, Level, Membership, Role
 from portal.access.services import require
 from portal.audit.constants import EventType
-from portal.common.rows import first_by
+from portal.common.rows import column_list, first_by, instances
 from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.eservices import registry
@@ -126,15 +125,23 @@ def employer_for(
 def person_at(request: HttpRequest, employer: Employer, person_public_id: UUID | str) -> Person:
     """A person who has or has had access at ``employer``; an audited 404 for anyone else (an
     address naming someone of another employer is a probe worth knowing about)."""
-    person = (
-        Person.objects.filter(public_id=person_public_id, memberships__employer=employer)
-        .distinct()
-        .first()
-    )
+    # ``Person.objects.filter(public_id=..., memberships__employer=...).first()`` written out.
+    person = first_by(Person, "public_id", person_public_id)
+    if person is not None and not _has_been_at(employer, person):
+        person = None
     if person is None:
         refuse_not_found(request, employer, person=str(person_public_id))
     assert person is not None  # noqa: S101 (_not_found raises)
     return person
+
+
+def _has_been_at(employer: Employer, person: Person) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM access_membership WHERE employer_id = %s AND person_id = %s LIMIT 1",
+            [employer.pk, person.pk],
+        )
+        return cursor.fetchone() is not None
 
 
 def grant_at(
@@ -369,31 +376,43 @@ def person_access(employer: Employer, person: Person, *, today: date | None = No
     "Vad kan personen göra?"."""
     day = today or timezone.localdate()
     result = PersonAccess(person=person)
-    for membership in (
-        Membership.objects.open()
-        .filter(employer=employer, person=person)
-        .prefetch_related(
-            Prefetch("grants", queryset=Grant.objects.open().order_by("eservice", "-pk"))
-        )
-        .order_by("-pk")
+    keys = [employer.pk, person.pk]
+    # The page of a person is among the administrators' commonest: its four reads are written
+    # out (the ORM expressions they stand for are in tests/access/test_layout_queries.py).
+    for (membership,) in instances(
+        _OPEN_ROLES_SQL.format(m=column_list(Membership, "m")), keys, Membership
     ):
         if membership.role == Role.ADMINISTRATOR:
             result.administrator = membership
         else:
             result.user = membership
-            result.grants.extend(membership.grants.all())
+    if result.user is not None:
+        result.grants = [
+            grant
+            for (grant,) in instances(
+                _OPEN_GRANTS_SQL.format(g=column_list(Grant, "g")), [result.user.pk], Grant
+            )
+        ]
+        for grant in result.grants:
+            grant.membership = result.user
     # The history: however long it has grown, only the latest of it is read and shown.
-    result.ended = list(
-        Membership.objects.filter(
-            employer=employer, person=person, ended_at__isnull=False
-        ).order_by("-ended_at", "-pk")[: HISTORY_SHOWN + 1]
-    )
-    result.ended_grants = list(
-        Grant.objects.filter(membership__employer=employer, membership__person=person)
-        .filter(Q(ended_at__isnull=False) | Q(membership__ended_at__isnull=False))
-        .select_related("membership")
-        .order_by(Coalesce("ended_at", "membership__ended_at").desc(), "-pk")[: HISTORY_SHOWN + 1]
-    )
+    result.ended = [
+        membership
+        for (membership,) in instances(
+            _ENDED_ROLES_SQL.format(m=column_list(Membership, "m")),
+            [*keys, HISTORY_SHOWN + 1],
+            Membership,
+        )
+    ]
+    result.ended_grants = []
+    for grant, membership in instances(
+        _ENDED_GRANTS_SQL.format(g=column_list(Grant, "g"), m=column_list(Membership, "m")),
+        [*keys, HISTORY_SHOWN + 1],
+        Grant,
+        Membership,
+    ):
+        grant.membership = membership
+        result.ended_grants.append(grant)
     result.more_history = len(result.ended) > HISTORY_SHOWN or (
         len(result.ended_grants) > HISTORY_SHOWN
     )
@@ -404,6 +423,30 @@ def person_access(employer: Employer, person: Person, *, today: date | None = No
 
 #: How many ended roles and ended grants a person's page lists (the newest).
 HISTORY_SHOWN = 10
+
+#: ``Membership.objects.open().filter(employer=..., person=...)``: at most one per role.
+_OPEN_ROLES_SQL = (
+    "SELECT {m} FROM access_membership m"
+    " WHERE m.employer_id = %s AND m.person_id = %s AND m.ended_at IS NULL ORDER BY m.id DESC"
+)
+#: ``membership.grants.open().order_by("eservice", "-pk")``.
+_OPEN_GRANTS_SQL = (
+    "SELECT {g} FROM access_grant g"
+    " WHERE g.membership_id = %s AND g.ended_at IS NULL ORDER BY g.eservice, g.id DESC"
+)
+#: The latest ended roles: ``filter(ended_at__isnull=False).order_by("-ended_at", "-pk")[:n]``.
+_ENDED_ROLES_SQL = (
+    "SELECT {m} FROM access_membership m"
+    " WHERE m.employer_id = %s AND m.person_id = %s AND m.ended_at IS NOT NULL"
+    " ORDER BY m.ended_at DESC, m.id DESC LIMIT %s"
+)
+#: The latest ended grants, revoked or ended with their role, newest first, with the role.
+_ENDED_GRANTS_SQL = (
+    "SELECT {g}, {m} FROM access_grant g JOIN access_membership m ON m.id = g.membership_id"
+    " WHERE m.employer_id = %s AND m.person_id = %s"
+    " AND (g.ended_at IS NOT NULL OR m.ended_at IS NOT NULL)"
+    " ORDER BY COALESCE(g.ended_at, m.ended_at) DESC, g.id DESC LIMIT %s"
+)
 
 
 def _statements(employer: Employer, access: PersonAccess, day: date) -> list[Statement]:

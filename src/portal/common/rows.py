@@ -79,6 +79,36 @@ def read(
     return [_converted(list(row), fields, alias) for row in rows]
 
 
+@cache
+def column_list(model: type[models.Model], prefix: str) -> str:
+    """Every column of ``model``, in field order, of the table named ``prefix`` in a statement:
+    the SELECT list ``instances`` reads ``model`` from."""
+    quote = connections[router.db_for_read(model)].ops.quote_name
+    return ", ".join(
+        f"{prefix}.{quote(str(field.column))}" for field in model._meta.concrete_fields
+    )
+
+
+def instances(
+    sql: str, params: Sequence[Any], *models_read: type[models.Model]
+) -> list[tuple[Any, ...]]:
+    """Each row of a written-out statement as instances of ``models_read``, whose columns it
+    selects one model after another (``column_list`` of each), as the ORM would give them."""
+    alias = router.db_for_read(models_read[0])
+    fieldsets = [list(model._meta.concrete_fields) for model in models_read]
+    names = [[field.attname for field in fields] for fields in fieldsets]
+    rows = read(models_read[0], sql, params, [field for fields in fieldsets for field in fields])
+    found = []
+    for row in rows:
+        start = 0
+        built = []
+        for model, fields, attnames in zip(models_read, fieldsets, names, strict=True):
+            built.append(model.from_db(alias, attnames, row[start : start + len(fields)]))
+            start += len(fields)
+        found.append(tuple(built))
+    return found
+
+
 def first_by(model: type[M], column: str, value: Any) -> M | None:
     """The instance of ``model`` whose ``column`` (a unique field) is ``value``, or None: what
     ``model.objects.filter(**{column: value}).first()`` gives."""
