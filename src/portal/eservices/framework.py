@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from portal import audit
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
+from portal.common.rows import column_list, instances
 from portal.employers.models import Employer
 from portal.eservices.attachments import attach_to_submission, attachments_purge
 from portal.eservices.models import Draft, IntakeMessage, Submission, new_reference
@@ -172,10 +173,22 @@ def drafts_purge(*, now: Any = None) -> int:
     return count
 
 
+#: ``Draft.objects.filter(person=..., employer=..., eservice=..., key=...)``: at most one
+#: (``one_draft_per_eservice_key``). Written out: every e-service page and form asks it.
+_DRAFT_SQL = (
+    "SELECT {d} FROM eservices_draft d"
+    ' WHERE d.person_id = %s AND d.employer_id = %s AND d.eservice = %s AND d."key" = %s'
+)
+
+
 def draft_for(*, person: Person, employer: Employer, eservice: str, key: str = "") -> Draft | None:
-    return Draft.objects.filter(
-        person=person, employer=employer, eservice=eservice, key=key
-    ).first()
+    """The person's draft for the employer in the e-service (and its ``key``), if any."""
+    found = instances(
+        _DRAFT_SQL.format(d=column_list(Draft, "d")),
+        [person.pk, employer.pk, eservice, key],
+        Draft,
+    )
+    return found[0][0] if found else None
 
 
 class Refused(ApplicationError):

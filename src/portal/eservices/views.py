@@ -13,7 +13,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +26,7 @@ from portal import audit
 from portal.access.constants import Permission
 from portal.access.selectors import employer_for
 from portal.access.services import can
-from portal.access.templatetags.people_tags import DISPLAY_NAME_FIELDS, display_name
+from portal.access.templatetags.people_tags import display_name
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError
 from portal.common.routes import read_only, requires
@@ -82,7 +82,7 @@ _ROW_PLACEHOLDER = "REFERENCE-PLACEHOLDER"
 
 
 def _submission_rows(
-    employer: Employer, code: str, submissions: list[Submission]
+    employer: Employer, code: str, submissions: list[selectors.Listed]
 ) -> list[SubmissionRow]:
     template = reverse(
         "eservices:submission",
@@ -107,16 +107,9 @@ def _submission_rows(
 def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
     eservice = _built(code)
     employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
-    page = (
+    page: Page[selectors.Listed] | None = (
         Paginator(
-            # Only what a row shows (``_submission_rows``).
-            selectors.newest_versions(employer, code).only(
-                "reference",
-                "kind",
-                "submitted_at",
-                "flags",
-                *(f"submitted_by__{name}" for name in DISPLAY_NAME_FIELDS),
-            ),
+            selectors.NewestVersions(employer, code),  # type: ignore[arg-type]
             SUBMISSIONS_PER_PAGE,
         ).get_page(request.GET.get("sida"))
         if eservice.handler
