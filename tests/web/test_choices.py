@@ -108,3 +108,40 @@ def test_groups_and_labels_are_escaped() -> None:
         ' id="id_flat_1" value="half" checked><label class="radio-button__label" for="id_flat_1">'
         "Halvtid &lt;50 %&gt;</label></div>"
     ) in radios
+
+
+class Every(forms.Form):
+    text = forms.CharField(help_text="Hjälp <b>")
+    email = forms.EmailField(required=False)
+    long = forms.CharField(widget=forms.Textarea)
+    agree = forms.BooleanField(required=False)
+    pick = forms.ChoiceField(choices=FLAT, widget=forms.RadioSelect)
+    several = forms.MultipleChoiceField(choices=FLAT, widget=forms.CheckboxSelectMultiple)
+
+
+def _field(form: forms.Form, name: str, **extra: Any) -> str:
+    return Template('{% include "includes/field.html" %}').render(
+        Context({"field": form[name], **extra})
+    )
+
+
+def test_each_kind_of_field_renders_the_fkui_way_with_its_errors() -> None:
+    form = Every({"text": "<x>", "agree": "on", "pick": "nej", "several": ["half"]})
+    assert not form.is_valid()
+    text = _field(form, "text")
+    assert 'type="text" name="text" id="id_text" value="&lt;x&gt;" required' in text
+    assert '<span class="label__description">Hjälp &lt;b&gt;</span>' in text
+    assert "aria-invalid" not in text
+    assert 'type="email" name="email" id="id_email" value="" autocomplete="email"' in _field(
+        form, "email"
+    )
+    long = _field(form, "long", rows=3)
+    assert 'class="textarea-field portal-field portal-field--error"' in long
+    assert 'rows="3" aria-invalid="true" aria-describedby="id_long-error"></textarea>' in long
+    assert '<p class="portal-field__error" id="id_long-error">' in long
+    assert 'id="id_agree" checked>' in _field(form, "agree")
+    pick = _field(form, "pick")
+    assert '<fieldset class="fieldset portal-field portal-field--error" id="id_pick"' in pick
+    assert 'aria-describedby="id_pick-error"' in pick
+    assert 'value="full">' in pick
+    assert 'id="id_several_1" value="half" checked>' in _field(form, "several")

@@ -8,6 +8,10 @@ markup and the same answers as Django's own ``ChoiceWidget.optgroups``: the same
 
     <select ...>{% options field %}</select>
     {% choice_inputs field "radio" %}   {# or "checkbox", for several choices #}
+
+``{% field_facts field as f %}`` gives ``includes/field.html`` what it asks of a field, each
+worked out once (a bound field's ``errors``, ``value`` and ``id_for_label`` are computed anew at
+every mention in a template).
 """
 
 from __future__ import annotations
@@ -46,6 +50,35 @@ def _chosen(field: BoundField) -> Iterator[tuple[Any, Any, str, bool, Any]]:
             has_selected |= selected
             position = f"{index}_{subindex}" if grouped else str(index)
             yield (value if grouped else None), subvalue, position, selected, sublabel
+
+
+@register.simple_tag
+def field_facts(field: BoundField) -> dict[str, Any]:
+    """What ``includes/field.html`` shows of ``field``: its kind of widget (``checkboxes``,
+    ``textarea``, ``checkbox``, ``radio``, ``select`` or ``input``), the input's type, and the
+    field's id, name, label, help text, value, errors and whether it is required."""
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", None)
+    if input_type == "checkbox" and getattr(widget, "allow_multiple_selected", False):
+        kind = "checkboxes"
+    elif not input_type:
+        kind = "textarea"
+    elif input_type in {"checkbox", "radio", "select"}:
+        kind = input_type
+    else:
+        kind = "input"
+    return {
+        "kind": kind,
+        "input_type": input_type or "text",
+        "id": field.id_for_label,
+        "auto_id": field.auto_id,
+        "name": field.html_name,
+        "label": field.label,
+        "help_text": field.help_text,
+        "value": field.value(),
+        "errors": list(field.errors),
+        "required": field.field.required,
+    }
 
 
 @register.simple_tag
