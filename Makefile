@@ -123,6 +123,10 @@ bench: install ## The benchmarks (audit log and load on PostgreSQL); writes benc
 bench-smoke: install ## The same benchmarks at tiny sizes (under a minute): checks the harness, to var/bench-smoke/
 	BENCH_POSTGRES_URL='$(BENCH_POSTGRES_URL)' $(BIN)/python bench/run.py --smoke
 
+.PHONY: bench-pages
+bench-pages: install ## CPU per page of the mixed workload, in-process on PostgreSQL (bench/pages.py)
+	DATABASE_URL='$(BENCH_POSTGRES_URL)' $(BIN)/python bench/pages.py var/bench-pages.json
+
 .PHONY: constraints
 constraints: ## Re-pin constraints.txt after changing pyproject.toml's dependencies
 	rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin

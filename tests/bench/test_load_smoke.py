@@ -51,27 +51,20 @@ def _server() -> dict[str, str]:
     return server
 
 
-def test_bench_smoke_writes_every_figure_without_errors(tmp_path: Path) -> None:
-    server = _server()
+def _run_bench(script: str, args: list[str], server: dict[str, str], **settings: str) -> None:
+    """Run ``bench/<script>`` with ``settings`` added to this environment (without its own
+    BENCH_ and database settings); fail with its output unless it succeeds. ``{server}`` in a
+    setting is the PostgreSQL server's address, ``postgres://user[:password]@host:port``."""
     password = f":{server['password']}" if server["password"] else ""
-    results = tmp_path / "results.json"
+    address = f"postgres://{server['user']}{password}@{server['host']}:{server['port']}"
     env = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith("BENCH_") and name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    env.update(
-        {
-            # The benches create (and drop) databases of their own on this server.
-            "BENCH_POSTGRES_URL": (
-                f"postgres://{server['user']}{password}@{server['host']}:{server['port']}"
-                f"/bench_smoke_{os.getpid()}"
-            ),
-            "BENCH_RESULTS": str(results),
-        }
-    )
+    env.update({name: value.replace("{server}", address) for name, value in settings.items()})
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke"],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -80,6 +73,18 @@ def test_bench_smoke_writes_every_figure_without_errors(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+
+
+def test_bench_smoke_writes_every_figure_without_errors(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    _run_bench(
+        "run.py",
+        ["--smoke"],
+        _server(),
+        # The benches create (and drop) databases of their own on this server.
+        BENCH_POSTGRES_URL=f"{{server}}/bench_smoke_{os.getpid()}",
+        BENCH_RESULTS=str(results),
+    )
 
     result = json.loads(results.read_text())
     missing = [key for key in HEADLINE if result.get(key) is None]
@@ -101,3 +106,21 @@ def test_bench_smoke_writes_every_figure_without_errors(tmp_path: Path) -> None:
     assert all(goal["met"] is not None for goal in result["goals"].values())
     assert result["scale.p95_small_ms"] > 0
     assert result["scale.p95_large_ms"] > 0
+
+
+def test_the_page_bench_measures_every_page_of_the_mixed_workload(tmp_path: Path) -> None:
+    results = tmp_path / "pages.json"
+    _run_bench(
+        "pages.py",
+        [str(results)],
+        _server(),
+        DATABASE_URL="{server}/postgres",
+        BENCH_EMPLOYERS="3",
+        BENCH_PAGE_ROUNDS="1",
+    )
+    figures = json.loads(results.read_text())
+    assert {"floor", "e-service page", "people: list", "activity log"} <= set(figures)
+    assert all(ms > 0 for ms in figures.values())
+    # A list of people costs more than the floor, the same stack answering "ok" (the start page,
+    # a redirect, can cost about the same).
+    assert figures["people: list"] > figures["floor"]
