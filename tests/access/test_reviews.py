@@ -561,3 +561,51 @@ def test_the_task_does_the_same(setup: tuple[Employer, Person, Person, Person]) 
         "reminders": 0,
         "suspended": 0,
     }
+
+
+def test_the_open_round_and_its_undecided_count_are_the_orms(
+    setup: tuple[Employer, Person, Person, Person],
+) -> None:
+    employer, anna, bo, cecilia = setup
+    other = _employer("5566778807", "Annat AB")
+    _admin(other)
+    assert reviews.review_open(employer) is None
+    review = reviews.review_schedule(employer=employer)
+    reviews.review_schedule(employer=other)
+    assert review is not None
+
+    def orms() -> tuple[AccessReview | None, int]:
+        found = AccessReview.objects.filter(employer=employer, completed_at__isnull=True).first()
+        return found, reviews.review_undecided(found).count() if found else 0
+
+    def written_out() -> tuple[AccessReview | None, int]:
+        found = reviews.review_open(employer)
+        return found, reviews.undecided_count(found) if found else 0
+
+    assert written_out() == orms() == (review, 3)
+    opened = reviews.review_open(employer)
+    assert opened is not None
+    assert (opened.due_on, opened.reminders_sent, opened.created_at) == (
+        review.due_on,
+        review.reminders_sent,
+        review.created_at,
+    )
+    reviews.review_decide(
+        review=review,
+        membership=_membership(employer, anna, Role.ADMINISTRATOR),
+        decision=CONFIRM,
+        actor=anna,
+    )
+    # An ended membership is no longer to be decided.
+    administration.membership_end(
+        membership=_membership(employer, cecilia), actor=anna, reason="Har slutat"
+    )
+    assert written_out() == orms() == (review, 1)
+    reviews.review_decide(
+        review=review,
+        membership=_membership(employer, bo, Role.ADMINISTRATOR),
+        decision=CONFIRM,
+        actor=anna,
+    )
+    found, undecided = written_out()
+    assert (found, undecided) == orms()
