@@ -18,10 +18,10 @@ ROLE = "portal_runtime_test"
 @pytest.fixture
 def runtime_role(db: Any) -> str:
     with connection.cursor() as cursor:
+        # No parameter: a DO block takes none when they are sent apart from the statement.
         cursor.execute(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN"
-            " CREATE ROLE portal_runtime_test NOLOGIN; END IF; END $$",
-            [ROLE],
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN"
+            f" CREATE ROLE {ROLE} NOLOGIN; END IF; END $$"
         )
     call_command("db_grant_runtime", ROLE)
     return ROLE

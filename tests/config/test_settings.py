@@ -81,6 +81,7 @@ def test_the_simulator_is_off_in_production_unless_switched_on(tmp_path: Path) -
         ("PORTAL_SESSION_IDLE_MINUTES", "0", "PORTAL_SESSION_IDLE_MINUTES must be at least 1"),
         ("PORTAL_ENVIRONMENT", "staging", "PORTAL_ENVIRONMENT must be one of"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a database address"),
+        ("DATABASE_PREPARE_THRESHOLD", "-1", "DATABASE_PREPARE_THRESHOLD must be at least 0"),
     ],
 )
 def test_a_wrong_value_names_the_variable(
@@ -94,3 +95,26 @@ def test_a_wrong_value_names_the_variable(
 def test_development_runs_with_no_configuration_at_all(tmp_path: Path) -> None:
     done = run_portal(["check"], portal_env(tmp_path))
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [
+        (None, "{'prepare_threshold': 5, 'server_side_binding': True}"),
+        ("2", "{'prepare_threshold': 2, 'server_side_binding': True}"),
+        ("0", "{}"),
+    ],
+)
+def test_postgresql_statements_are_prepared_unless_switched_off(
+    tmp_path: Path, threshold: str | None, expected: str
+) -> None:
+    env = portal_env(tmp_path, DATABASE_URL="postgres://portal@127.0.0.1:9/portal")
+    if threshold is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = threshold
+    show = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS'];"
+        " print({k: o[k] for k in sorted(o) if k in ('prepare_threshold', 'server_side_binding')})"
+    )
+    done = run_portal(["shell", "-c", show], env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == expected

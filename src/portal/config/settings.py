@@ -371,6 +371,7 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+_prepare_threshold = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
 try:
     _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 except (ValueError, KeyError) as error:
@@ -388,6 +389,13 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
 elif _database["ENGINE"] == "django.db.backends.postgresql":
     _database.setdefault("OPTIONS", {})
     _database["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    # Parameters sent apart from the statement (the extended protocol) rather than quoted into
+    # its text, and a statement the connection has run DATABASE_PREPARE_THRESHOLD times prepared
+    # on the server, so that PostgreSQL parses and plans it once per connection instead of on
+    # every request. 0 turns both off (for a pooler that cannot keep prepared statements).
+    if _prepare_threshold:
+        _database["OPTIONS"].setdefault("server_side_binding", True)
+        _database["OPTIONS"].setdefault("prepare_threshold", _prepare_threshold)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
