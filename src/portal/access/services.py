@@ -23,6 +23,7 @@ from portal.access.constants import (
 )
 from portal.access.models import Grant, Membership, Role
 from portal.audit.constants import EventType
+from portal.common import memo
 from portal.common.errors import PermissionDeniedError
 from portal.employers.models import Employer
 from portal.eservices import registry
@@ -39,7 +40,8 @@ def can(
     """May ``actor`` perform ``action`` (for ``employer``, in ``eservice``)?
 
     Decided on every request from the database, so that a revocation, an ended membership or a
-    grant past its end date takes effect on the very next request. One query whatever the number
+    grant past its end date takes effect on the very next request (within a request, the answer
+    is kept until the request records a change: ``common.memo``). One query whatever the number
     of memberships and grants: the person's memberships at the employer, each joined with its
     grant in force for the e-service.
     """
@@ -90,6 +92,17 @@ _DECISION_SQL = (
 
 
 def _roles_and_levels(
+    person_id: int, employer_id: int, eservice: str | None
+) -> list[tuple[str, str | None]]:
+    # A page asks more than once (the employer's check, then the actions it shows): the answer is
+    # kept for the rest of the request, until it records a change (common.memo).
+    return memo.remembered(
+        ("access.decision", person_id, employer_id, eservice),
+        lambda: _read_roles_and_levels(person_id, employer_id, eservice),
+    )
+
+
+def _read_roles_and_levels(
     person_id: int, employer_id: int, eservice: str | None
 ) -> list[tuple[str, str | None]]:
     ops = connection.ops

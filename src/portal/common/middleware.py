@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
+from portal.common import memo
 from portal.common.errors import PROBLEM_CONTENT_TYPE, ApplicationError, wants_problem_json
 
 logger = structlog.get_logger("portal.request")
@@ -27,7 +28,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 class RequestIdMiddleware:
     """Gives each request an id (kept from a trusted proxy's header if well-formed), binds it to
     every log line written while the request runs, returns it in a header and writes one access
-    line per request."""
+    line per request. The request's answers are kept while it runs (``common.memo``)."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -40,7 +41,8 @@ class RequestIdMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         try:
-            response = self.get_response(request)
+            with memo.request_scope():
+                response = self.get_response(request)
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         response[REQUEST_ID_HEADER] = request_id
