@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portal.access.models import Grant, Level, Membership, Role
+from portal.access.models import Grant, Level, Membership, Role, administrators_reachable
 from portal.access.selectors import (
     HISTORY_SHOWN,
     eservices_for,
@@ -218,3 +218,44 @@ def test_a_persons_access_is_what_the_orm_reads() -> None:
     assert len(at_first.ended) == len(at_first.ended_grants) == HISTORY_SHOWN
     assert at_first.ended[0].ended_at is not None
     assert at_first.ended[0].ended_at.tzinfo is not None
+
+
+def test_the_administrators_told_of_a_change_are_the_orms_active_ones() -> None:
+    """``administrators_reachable``: the active administrators with an address, by membership,
+    without the one who made the change, as the ORM states it."""
+    company = _employer(20)
+    now = timezone.now()
+    day = timedelta(days=1)
+    people = [PersonFactory(email=f"admin{n}@example.se") for n in range(7)]
+    for n, person in enumerate(people):
+        membership(company, person, Role.ADMINISTRATOR, email=f"admin{n}@example.se")
+    # An administrator ended, one suspended, one not yet started, one past their end; one with
+    # no address at all; a user; an administrator of another employer.
+    changes = {
+        1: {"ended_at": now},
+        2: {"suspended_at": now},
+        3: {"valid_from": now + day},
+        4: {"valid_from": now - 2 * day, "valid_until": now - day},
+    }
+    for n, values in changes.items():
+        Membership.objects.filter(person=people[n], employer=company).update(**values)
+    Membership.objects.filter(person=people[5], employer=company).update(email="")
+    Person.objects.filter(pk=people[5].pk).update(email="")
+    membership(company, PersonFactory(), Role.USER)
+    membership(_employer(21), PersonFactory(), Role.ADMINISTRATOR)
+    for leaving_out in (None, people[0], people[6], people[2]):
+        orm = (
+            Membership.objects.active()
+            .filter(employer=company, role=Role.ADMINISTRATOR)
+            .select_related("person")
+            .order_by("pk")
+        )
+        if leaving_out is not None:
+            orm = orm.exclude(person=leaving_out)
+        expected = [m for m in orm if m.contact_email]
+        found = administrators_reachable(company, leaving_out=leaving_out)
+        assert [(m.pk, m.contact_email, m.person.email) for m in found] == [
+            (m.pk, m.contact_email, m.person.email) for m in expected
+        ]
+        assert all(m.person.pk == m.person_id for m in found)
+    assert [m.person for m in administrators_reachable(company)] == [people[0], people[6]]

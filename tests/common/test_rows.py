@@ -18,6 +18,7 @@ from portal import audit
 from portal.access.models import Grant, Level, Role
 from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
+from portal.common import rows
 from portal.common.rows import first_by
 from portal.employers.models import Employer
 from portal.identity.models import Person
@@ -87,3 +88,49 @@ def test_json_and_sessions_come_back_as_the_orm_gives_them() -> None:
 def test_nothing_for_a_value_no_row_has_or_the_field_cannot_hold(value: object) -> None:
     build_world()
     assert first_by(Employer, "public_id", value) is None
+
+
+def _event(n: int, actor: Person | None) -> AuditEvent:
+    return AuditEvent(
+        event_type=EventType.GRANT_CREATED,
+        actor_kind="person" if actor else "system",
+        actor=actor,
+        object_type="employer",
+        object_id=f"obj-{n}",
+        data={"grant": n, "reason": "Vikarie för Åsa Öberg", "valid_until": None, "list": [1, "å"]},
+        request_id=f"{n:032x}",
+        ip_address="2001:db8::1" if n % 2 else "192.0.2.7",
+        employer_ref=str(uuid.uuid4()),
+        login_id=4200 + n,
+        outcome="success",
+        user_agent_hash="ab" * 32,
+    )
+
+
+def test_insert_writes_the_row_save_writes() -> None:
+    """``insert`` (the audit log's write) and ``save()`` store the same row and leave the
+    instance in the same state."""
+    actor = build_world().people["admin"]
+    for n, who in enumerate((actor, None)):
+        saved, inserted = _event(2 * n, who), _event(2 * n + 1, who)
+        inserted.occurred_at = saved.occurred_at
+        saved.save()
+        assert rows.insert(inserted) is inserted
+        assert inserted.pk is not None
+        assert inserted.pk == saved.pk + 1
+        assert inserted._state.adding is False
+        assert inserted._state.db == saved._state.db
+        stored = {
+            event.pk: _columns(event) for event in AuditEvent.objects.filter(pk__gte=saved.pk)
+        }
+        expected = stored[saved.pk] | {
+            "id": inserted.pk,
+            "object_id": inserted.object_id,
+            "data": inserted.data,
+            "request_id": inserted.request_id,
+            "ip_address": inserted.ip_address,
+            "employer_ref": inserted.employer_ref,
+            "login_id": inserted.login_id,
+        }
+        assert stored[inserted.pk] == expected
+        assert _columns(inserted) == expected

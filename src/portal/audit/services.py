@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from portal.audit import SESSION_LOGIN_KEY
 from portal.audit.constants import ActorKind, EventType, outcome_of
 from portal.audit.models import AuditEvent
+from portal.common import memo, rows
 from portal.identity.models import Person
 
 if TYPE_CHECKING:
@@ -101,19 +102,28 @@ def record(
 
     Service functions call this inside their ``transaction.atomic`` block, so that the change and
     its event are committed together or not at all. The sequencer later seals the event into the
-    log's Merkle tree (``audit.tree``).
+    log's Merkle tree (``audit.tree``). What the request had kept of its answers is forgotten
+    (``common.memo``): they may no longer hold.
     """
-    event = event_for(
-        event_type,
-        actor=actor,
-        request=request,
-        object_type=object_type,
-        object_id=object_id,
-        data=data,
-        employer=employer,
+    memo.forget()
+    return _write(
+        event_for(
+            event_type,
+            actor=actor,
+            request=request,
+            object_type=object_type,
+            object_id=object_id,
+            data=data,
+            employer=employer,
+        )
     )
-    event.save()
-    return event
+
+
+def _write(event: AuditEvent) -> AuditEvent:
+    # Every change and many reads write an event: the INSERT is written out (``save()`` spent
+    # more building it than the database did running it); tests/common/test_rows.py holds the
+    # row to what ``save()`` writes.
+    return rows.insert(event)
 
 
 def record_read(
@@ -126,15 +136,18 @@ def record_read(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record that the person behind ``request`` read personal data (a page or an API answer),
-    in a transaction of its own: a read changes nothing else."""
+    in a transaction of its own: a read changes nothing else, so the request's kept answers stay
+    (``common.memo``)."""
     actor = request.user if isinstance(request.user, Person) else None
     with transaction.atomic():
-        return record(
-            event_type,
-            actor=actor,
-            request=request,
-            employer=employer,
-            object_type=object_type,
-            object_id=object_id,
-            data=data,
+        return _write(
+            event_for(
+                event_type,
+                actor=actor,
+                request=request,
+                employer=employer,
+                object_type=object_type,
+                object_id=object_id,
+                data=data,
+            )
         )
