@@ -119,8 +119,20 @@ def test_the_page_bench_measures_every_page_of_the_mixed_workload(tmp_path: Path
         BENCH_PAGE_ROUNDS="1",
     )
     figures = json.loads(results.read_text())
-    assert {"floor", "e-service page", "people: list", "activity log"} <= set(figures)
-    assert all(ms > 0 for ms in figures.values())
+    assert {
+        "floor",
+        "e-service page",
+        "people: list",
+        "activity log",
+        "report: form, check, send, receipt (per request)",
+        "report: API (POST)",
+        "mixed workload (weighted)",
+    } <= set(figures)
+    assert all(page["cpu_ms"] > 0 and page["queries"] > 0 for page in figures.values())
     # A list of people costs more than the floor, the same stack answering "ok" (the start page,
-    # a redirect, can cost about the same).
-    assert figures["people: list"] > figures["floor"]
+    # a redirect, can cost about the same), and asks the database more.
+    assert figures["people: list"]["cpu_ms"] > figures["floor"]["cpu_ms"]
+    assert figures["people: list"]["queries"] > figures["floor"]["queries"]
+    # The weighted figure lies between the cheapest and the dearest page.
+    cpu = [page["cpu_ms"] for name, page in figures.items() if not name.startswith("mixed")]
+    assert min(cpu) < figures["mixed workload (weighted)"]["cpu_ms"] < max(cpu)

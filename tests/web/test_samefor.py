@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.template import engines
+from django.template import Node, TemplateSyntaxError, engines
+from django.template.loader_tags import BlockNode
 from django.test import Client, override_settings
 from django.utils import translation
 
+from portal.web.templatetags.samefor import SameForNode
 from tests.access.world import World
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +40,25 @@ def test_a_fragment_is_rendered_once_for_the_same_values() -> None:
     with translation.override("en"):
         assert _render("blue", counter) == "blue:3"
     assert counter.calls == 3
+
+
+def test_a_fragment_cannot_hold_a_block_and_its_inside_is_not_searched() -> None:
+    with pytest.raises(TemplateSyntaxError, match="cannot hold a"):
+        engines["django"].from_string(
+            "{% load samefor %}{% samefor x %}{% block content %}{% endblock %}{% endsamefor %}"
+        )
+    # A page that extends the layout looks for its blocks on every render; the fragments (most
+    # of the layout) are not walked.
+    layout = engines["django"].get_template("layout.html").template
+    found = {node.name for node in layout.nodelist.get_nodes_by_type(BlockNode)}
+    assert found == {"title", "head", "content"}
+    inside = [
+        node
+        for fragment in layout.nodelist.get_nodes_by_type(SameForNode)
+        for node in fragment.nodelist
+    ]
+    assert inside
+    assert not set(map(id, inside)) & set(map(id, layout.nodelist.get_nodes_by_type(Node)))
 
 
 @override_settings(DEBUG=True)

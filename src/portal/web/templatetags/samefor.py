@@ -15,6 +15,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -29,6 +30,11 @@ _LIMIT = 4096
 
 
 class SameForNode(template.Node):
+    #: What is inside is not searched for nodes: a page that extends the layout looks for the
+    #: layout's blocks on every render (``ExtendsNode``), and the fragments hold most of its
+    #: nodes but never a block (``samefor`` refuses one).
+    child_nodelists = ()
+
     def __init__(self, ident: str, nodelist: NodeList, values: list[FilterExpression]) -> None:
         self.ident = ident
         self.nodelist = nodelist
@@ -63,6 +69,11 @@ def samefor(parser: Parser, token: Token) -> SameForNode:
     values = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
     nodelist = parser.parse(("endsamefor",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        msg = (
+            "a {% samefor %} fragment cannot hold a {% block %}: it is rendered once for all pages"
+        )
+        raise template.TemplateSyntaxError(msg)
     origin = getattr(parser, "origin", None)
     ident = f"{getattr(origin, 'name', '')}:{token.position}:{token.lineno}"
     return SameForNode(ident, nodelist, values)
