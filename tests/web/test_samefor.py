@@ -42,6 +42,13 @@ def test_a_fragment_is_rendered_once_for_the_same_values() -> None:
     assert counter.calls == 3
 
 
+def test_fragments_on_one_line_are_each_their_own() -> None:
+    template = engines["django"].from_string(
+        "{% load samefor %}{% samefor %}one{% endsamefor %}-{% samefor %}two{% endsamefor %}"
+    )
+    assert template.render({}) == "one-two"
+
+
 def test_a_fragment_cannot_hold_a_block_and_its_inside_is_not_searched() -> None:
     with pytest.raises(TemplateSyntaxError, match="cannot hold a"):
         engines["django"].from_string(

@@ -74,6 +74,11 @@ def samefor(parser: Parser, token: Token) -> SameForNode:
             "a {% samefor %} fragment cannot hold a {% block %}: it is rendered once for all pages"
         )
         raise template.TemplateSyntaxError(msg)
+    # Each fragment of a template its own name: its place among the template's fragments (a
+    # token's position is known only with template debugging on, and two fragments may share a
+    # line).
+    count = getattr(parser, "_samefor_count", 0)
+    parser._samefor_count = count + 1  # type: ignore[attr-defined]
     origin = getattr(parser, "origin", None)
-    ident = f"{getattr(origin, 'name', '')}:{token.position}:{token.lineno}"
+    ident = f"{getattr(origin, 'name', '')}:{token.lineno}:{count}"
     return SameForNode(ident, nodelist, values)
