@@ -6,7 +6,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -186,6 +188,25 @@ def test_changing_a_grant_replaces_it_and_keeps_the_history(world: World) -> Non
     assert [(g.level, g.ended_at is None) for g in grants] == [("view", False), ("submit", True)]
     assert _events(EventType.GRANT_REVOKED)[-1].data["replaced"] is True
     assert can(person, Permission.ESERVICE_SUBMIT, employer=world.employer, eservice="sick_report")
+
+
+def test_changing_a_grant_reads_the_employer_and_the_membership_once(world: World) -> None:
+    """The service locks the employer and reads the membership; the events of the old grant and
+    the new one name them without reading either again."""
+    person = world.people["user_view"]
+    with CaptureQueriesContext(connection) as asked:
+        administration.grant_set(
+            employer=world.employer,
+            person=person,
+            spec=GrantSpec("sick_report", "submit"),
+            reason="Ska lämna anmälningar",
+            actor=world.people["admin"],
+        )
+    reads = [q["sql"] for q in asked.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "employers_employer"' in sql for sql in reads) == 1
+    assert sum('FROM "access_membership"' in sql for sql in reads) == 1
+    assert [e.data["replaced"] for e in _events(EventType.GRANT_REVOKED)] == [True]
+    assert _events(EventType.GRANT_CREATED)[-1].object_id == str(world.employer.public_id)
 
 
 def test_a_revocation_takes_effect_on_the_very_next_request(world: World) -> None:

@@ -297,7 +297,11 @@ def grant_set(
             raise InvalidAccess(
                 _("Personen har inte rollen användare. Ge personen den rollen först.")
             )
+        # The membership's employer is ``employer`` (locked above): the events name it without
+        # reading it again, and a replaced grant's membership is this one.
+        membership.employer = employer
         for old in Grant.objects.open().filter(membership=membership, eservice=spec.eservice):
+            old.membership = membership
             _grant_end(grant=old, reason=reason, actor=actor, request=request, replaced=True)
         grant = _grant_create(
             membership=membership, spec=spec, reason=reason, actor=actor, request=request
