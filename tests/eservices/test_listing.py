@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.access.templatetags.people_tags import display_name
 from portal.eservices.models import Submission
-from portal.eservices.selectors import NewestVersions, newest_versions
-from tests.access.world import build_world
+from portal.eservices.selectors import (
+    NewestVersions,
+    case_versions,
+    newest_versions,
+    submission_by_reference,
+)
+from tests.access.world import build_world, logged_in
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +40,10 @@ def test_the_listing_is_the_orms_newest_versions() -> None:
         case_id = uuid.uuid4()
         for version in range(1, 2 + case % 3):
             made += 1
-            Submission.objects.create(
-                reference=f"SJK-LIST-{made:04d}",
-                case_id=case_id,
-                version=version,
-                kind="original" if version == 1 else "correction",
-                eservice="sick_report",
+            _version(
+                f"SJK-LIST-{made:04d}",
+                case_id,
+                version,
                 employer=employer,
                 submitted_by=senders[made % 2],
                 # Two cases share a moment: the newer row comes first.
@@ -82,3 +88,93 @@ def test_the_listing_is_the_orms_newest_versions() -> None:
     assert listing[10:12] == []
     assert display_name(foreign) in [name for *_rest, name in shown(listing[0:10])]
     assert NewestVersions(world.other, "work_aids").count() == 0
+    # Read with the count for a first page of 4, of 10 and of 12: the same count and page.
+    for first in (4, 10, 12):
+        with_first = NewestVersions(employer, "sick_report", first=first)
+        with CaptureQueriesContext(connection) as asked:
+            assert with_first.count() == 10
+            assert shown(with_first[0:first]) == shown(expected[:first])
+        # The count and the page in one statement when the cases fit on the page.
+        assert len(asked) == (1 if first >= 10 else 2)
+        assert shown(with_first[4:8]) == shown(expected[4:8])
+    empty = NewestVersions(world.other, "work_aids", first=10)
+    assert empty.count() == 0
+    assert empty[0:0] == []
+
+
+def test_the_eservice_page_reads_a_short_first_page_with_its_count() -> None:
+    """An employer with fewer cases than a page holds: the page's listing is one statement."""
+    world = build_world()
+    Submission.objects.create(
+        reference="SJK-ONE-0001",
+        eservice="sick_report",
+        employer=world.employer,
+        submitted_by=world.people["user_submit"],
+        content={"extent": "full"},
+        idempotency_key="one-1",
+    )
+    client = logged_in(world.people["user_submit"])
+    page = f"/arbetsgivare/{world.employer.public_id}/e-tjanster/sick_report/"
+    for asked in ("", "?sida=1", "?sida=2", "?sida=x"):
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(page + asked)
+        assert answer.status_code == 200
+        assert "SJK-ONE-0001" in answer.content.decode()
+        listing = [
+            q["sql"] for q in queries.captured_queries if "FROM eservices_submission s" in q["sql"]
+        ]
+        # Page 2 and nonsense fall back to the first page, counted apart.
+        assert len(listing) == (1 if asked in ("", "?sida=1") else 2), asked
+
+
+def test_the_receipts_reads_are_the_orms() -> None:
+    """``submission_by_reference`` and ``case_versions`` (the receipt) give what the ORM gives."""
+    world = build_world()
+    case_id = uuid.uuid4()
+    for version in (1, 3, 2):
+        _version(
+            f"SJK-RCPT-{version}",
+            case_id,
+            version,
+            employer=world.employer,
+            submitted_by=world.people["user_submit" if version < 3 else "user_view"],
+            content={"extent": "full", "n": version},
+            flags={"late": True} if version == 2 else {},
+            idempotency_key=f"rcpt-{version}",
+        )
+    for reference in ("SJK-RCPT-1", "SJK-RCPT-3"):
+        expected = (
+            Submission.objects.filter(
+                employer=world.employer, eservice="sick_report", reference=reference
+            )
+            .select_related("submitted_by")
+            .first()
+        )
+        found = submission_by_reference(world.employer, "sick_report", reference)
+        assert expected is not None
+        assert found is not None
+        assert _columns(found) == _columns(expected)
+        assert _columns(found.submitted_by) == _columns(expected.submitted_by)
+        assert [_columns(v) for v in case_versions(found)] == [
+            _columns(v) for v in Submission.objects.filter(case_id=case_id).order_by("version")
+        ]
+    # Another employer's, another e-service's or an unknown reference: nothing.
+    assert submission_by_reference(world.other, "sick_report", "SJK-RCPT-1") is None
+    assert submission_by_reference(world.employer, "work_aids", "SJK-RCPT-1") is None
+    assert submission_by_reference(world.employer, "sick_report", "SJK-NONE") is None
+
+
+def _version(reference: str, case_id: uuid.UUID, version: int, **fields: Any) -> Submission:
+    """A version of a sick-leave report's case."""
+    return Submission.objects.create(
+        reference=reference,
+        case_id=case_id,
+        version=version,
+        kind="original" if version == 1 else "correction",
+        eservice="sick_report",
+        **fields,
+    )
+
+
+def _columns(instance: Any) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Field, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from portal import audit
 from portal.audit.constants import EventType
-from portal.common.rows import columns, read
+from portal.common.rows import column_list, columns, instances, read
 from portal.employers.models import Employer
 from portal.eservices.models import Submission
 from portal.identity.models import Person
@@ -61,12 +61,22 @@ class Listed:
 class NewestVersions:
     """``newest_versions(employer, code)`` as the ``Paginator`` of the e-service's page reads
     it: the number of cases, and a slice of them (``Listed``), newest first. Held to the query
-    by tests/eservices/test_listing.py."""
+    by tests/eservices/test_listing.py.
 
-    def __init__(self, employer: Employer, code: str) -> None:
+    For the first page (``first``: its size), the count reads that page and one case more
+    first: most employers have fewer cases than a page holds, and then those rows are the count
+    and the page, in one statement instead of two."""
+
+    def __init__(self, employer: Employer, code: str, *, first: int | None = None) -> None:
         self.params: list[Any] = [employer.pk, code]
+        self.first = first
+        self._first_rows: list[Listed] | None = None
 
     def count(self) -> int:
+        if self.first is not None:
+            self._first_rows = self._read(0, self.first + 1)
+            if len(self._first_rows) <= self.first:
+                return len(self._first_rows)
         with connection.cursor() as cursor:
             cursor.execute(_NEWEST_COUNT_SQL, self.params)
             return int(cursor.fetchone()[0])
@@ -74,6 +84,11 @@ class NewestVersions:
     def __getitem__(self, part: slice) -> list[Listed]:
         start = part.start or 0
         size = (part.stop - start) if part.stop is not None else self.count()
+        if self._first_rows is not None and start == 0 and size <= (self.first or 0):
+            return self._first_rows[:size]
+        return self._read(start, size)
+
+    def _read(self, start: int, size: int) -> list[Listed]:
         rows = read(
             Submission,
             _NEWEST_PAGE_SQL,
@@ -99,6 +114,46 @@ class NewestVersions:
             )
             for reference, kind, submitted_at, flags, given, surname, number, eidas in rows
         ]
+
+
+#: ``Submission.objects.filter(employer=..., eservice=..., reference=...)
+#: .select_related("submitted_by").first()`` and ``Submission.objects.filter(case_id=...)
+#: .order_by("version")``, written out for the receipt (the page after every report), held to
+#: them by tests/eservices/test_listing.py.
+_BY_REFERENCE_SQL = (
+    "SELECT {s}, {p} FROM eservices_submission s JOIN identity_person p"
+    " ON p.id = s.submitted_by_id"
+    " WHERE s.employer_id = %s AND s.eservice = %s AND s.reference = %s ORDER BY s.id LIMIT 1"
+)
+_VERSIONS_SQL = "SELECT {s} FROM eservices_submission s WHERE s.case_id = %s ORDER BY s.version"
+
+
+def submission_by_reference(employer: Employer, code: str, reference: str) -> Submission | None:
+    """The employer's submission to the e-service with ``reference``, with its sender."""
+    found = instances(
+        _BY_REFERENCE_SQL.format(s=column_list(Submission, "s"), p=column_list(Person, "p")),
+        [employer.pk, code, reference],
+        Submission,
+        Person,
+    )
+    if not found:
+        return None
+    submission, sender = found[0]
+    assert isinstance(submission, Submission)  # noqa: S101 (the first model read)
+    submission.submitted_by = sender
+    return submission
+
+
+def case_versions(submission: Submission) -> list[Submission]:
+    """Every version of ``submission``'s case, the first first."""
+    case = Submission._meta.get_field("case_id")
+    assert isinstance(case, Field)  # noqa: S101 (a concrete field)
+    rows = instances(
+        _VERSIONS_SQL.format(s=column_list(Submission, "s")),
+        [case.get_db_prep_value(submission.case_id, connection)],
+        Submission,
+    )
+    return [version for (version,) in rows]
 
 
 def submission_read(

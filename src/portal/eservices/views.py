@@ -107,11 +107,14 @@ def _submission_rows(
 def eservice_page(request: HttpRequest, public_id: UUID, code: str) -> HttpResponse:
     eservice = _built(code)
     employer = employer_for(request, public_id, Permission.ESERVICE_VIEW, eservice=code)
+    asked = request.GET.get("sida")
+    # The first page is read with the count (NewestVersions' ``first``).
+    first = SUBMISSIONS_PER_PAGE if asked in (None, "", "1") else None
     page: Page[selectors.Listed] | None = (
         Paginator(
-            selectors.NewestVersions(employer, code),  # type: ignore[arg-type]
+            selectors.NewestVersions(employer, code, first=first),  # type: ignore[arg-type]
             SUBMISSIONS_PER_PAGE,
-        ).get_page(request.GET.get("sida"))
+        ).get_page(asked)
         if eservice.handler
         else None
     )
@@ -316,11 +319,7 @@ def submission_check(request: HttpRequest, public_id: UUID, code: str) -> HttpRe
 
 
 def _submission(employer: Employer, code: str, reference: str) -> Submission:
-    submission = (
-        Submission.objects.filter(employer=employer, eservice=code, reference=reference)
-        .select_related("submitted_by")
-        .first()
-    )
+    submission = selectors.submission_by_reference(employer, code, reference)
     if submission is None:
         raise Http404
     return submission
@@ -344,7 +343,7 @@ def submission_page(
 ) -> HttpResponse:
     """The receipt: reference number, time received, what was sent, and the case's versions."""
     eservice, handler, employer, submission = _viewed(request, public_id, code, reference)
-    versions = list(Submission.objects.filter(case_id=submission.case_id).order_by("version"))
+    versions = selectors.case_versions(submission)
     newest = versions[-1]
     selectors.submission_read(request, employer, submission)
     return render(
