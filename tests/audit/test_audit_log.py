@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from portal import audit
 from portal.audit.constants import ActorKind, EventType
@@ -57,6 +58,38 @@ def test_an_unknown_event_type_is_refused() -> None:
 def test_record_refuses_to_run_outside_a_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
     # The test itself runs in a transaction; pretend it does not, as a caller without atomic would.
     monkeypatch.setattr(connections["default"], "in_atomic_block", False)
+    with pytest.raises(AuditOutsideTransaction):
+        audit.record(EventType.SYSTEM_DEMO_DATA_LOADED, actor=None)
+
+
+def test_a_read_is_recorded_by_one_statement_of_its_own(
+    person: Any, rf: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``record_read`` outside a transaction: the INSERT alone, which autocommit makes a
+    transaction by itself (no BEGIN, COMMIT or savepoint around it); inside a transaction that
+    is rolled back, it goes too. A change's event still needs the change's transaction."""
+    request = rf.get("/", REMOTE_ADDR="192.0.2.11")
+    request.user, request.session = person, {}
+
+    class PageFailedError(Exception):
+        pass
+
+    recorded: list[AuditEvent] = []
+
+    def page_that_fails() -> None:
+        with transaction.atomic():
+            recorded.append(audit.record_read(EventType.EMPLOYER_VIEWED, request=request))
+            raise PageFailedError
+
+    with pytest.raises(PageFailedError):
+        page_that_fails()
+    assert not AuditEvent.objects.filter(pk=recorded[0].pk).exists()
+    # The test runs in a transaction; pretend it does not, as a page outside one does.
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
+    with CaptureQueriesContext(connection) as asked:
+        event = audit.record_read(EventType.EMPLOYER_VIEWED, request=request)
+    assert [q["sql"].split()[0] for q in asked.captured_queries] == ["INSERT"]
+    assert AuditEvent.objects.get(pk=event.pk).ip_address == "192.0.2.11"
     with pytest.raises(AuditOutsideTransaction):
         audit.record(EventType.SYSTEM_DEMO_DATA_LOADED, actor=None)
 
