@@ -46,6 +46,7 @@ from stdnum import luhn
 from portal.audit import SESSION_LOGIN_KEY
 from portal.audit.constants import ActorKind, EventType, outcome_of
 from portal.common.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+from portal.identity.backends import PERSON_BACKEND
 from portal.identity.models import EidTransaction, Login, Person
 
 PEOPLE_PER_EMPLOYER = 50
@@ -360,7 +361,7 @@ def personas(count: int, *, seed: int) -> list[Persona]:
         person = login.person
         data = {
             SESSION_KEY: str(person.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            BACKEND_SESSION_KEY: PERSON_BACKEND,
             HASH_SESSION_KEY: person.get_session_auth_hash(),
             SESSION_LOGIN_KEY: login.pk,
             SESSION_STARTED_KEY: time.time(),

@@ -9,11 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.test import Client
 
 from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
 from portal.identity import services
+from portal.identity.backends import PERSON_BACKEND
 from portal.identity.bankid.qr import qr_auth_code
 from portal.identity.models import EidTransaction, Login, Person
 
@@ -96,6 +98,8 @@ def test_login_with_a_qr_code_from_start_to_finish(client: Client, bankid: Any) 
     login = Login.objects.get(person=person)
     assert (login.issuer, login.assurance, login.ip_address) == ("bankid", "loa3", "127.0.0.1")
     assert login.session_key == client.session.session_key
+    # Later requests find the person through the portal's backend (one written-out statement).
+    assert client.session[BACKEND_SESSION_KEY] == PERSON_BACKEND
     assert [e.event_type for e in AuditEvent.objects.order_by("id")] == [
         EventType.LOGIN_STARTED,
         EventType.LOGIN_SUCCEEDED,

@@ -343,7 +343,12 @@ ROOT_URLCONF = "portal.config.urls"
 WSGI_APPLICATION = "portal.config.wsgi.application"
 AUTH_USER_MODEL = "identity.Person"
 # Nobody has a password: people log in with e-ID only (R2). Django's password login stays unused.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# PersonBackend finds a session's person with a written-out statement; Django's ModelBackend stays
+# for sessions begun before it named PersonBackend, until they end.
+AUTHENTICATION_BACKENDS = [
+    "portal.identity.backends.PersonBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "identity:login"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
@@ -408,7 +413,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "portal.common.sessions"
 # Messages ride in the session, so that no extra cookie is set.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 #: Idle timeout (the session ends after this long without a request) and absolute lifetime.

@@ -30,6 +30,7 @@ from portal.common.errors import (
     TooManyRequestsError,
 )
 from portal.identity import ratelimit
+from portal.identity.backends import PERSON_BACKEND
 from portal.identity.eidas_identifiers import (
     is_valid_eidas_identifier,
     normalise_eidas_identifier,
@@ -672,7 +673,7 @@ def _login(*, request: HttpRequest, order: EidTransaction) -> Person:
     assurance = order.assurance or str(_provider(order.provider).assurance)
     order.consumed_at = timezone.now()
     order.save(update_fields=["consumed_at"])
-    login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, person, backend=PERSON_BACKEND)
     login_record = Login.objects.create(
         person=person,
         transaction=order,
