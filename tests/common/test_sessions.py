@@ -106,7 +106,9 @@ def test_the_person_backend_finds_what_modelbackend_finds() -> None:
     assert ours.get_user(str(active.pk)) == active
 
 
-@pytest.mark.parametrize("user_id", [10**9, "not a number", "", None], ids=str)
+@pytest.mark.parametrize(
+    "user_id", [10**9, "not a number", "", None], ids=["unknown", "not a number", "empty", "none"]
+)
 def test_the_person_backend_finds_nobody_for_a_key_no_person_has(user_id: Any) -> None:
     PersonFactory()
     assert PersonBackend().get_user(user_id) is None
@@ -137,3 +139,59 @@ def test_a_session_naming_an_unknown_backend_is_logged_out() -> None:
     answer = _logged_in("portal.nowhere.Backend").get("/start/")
     assert answer.status_code == 302
     assert "/logga-in/" in answer["Location"]
+
+
+def test_an_update_is_one_statement_and_reads_back_as_djangos() -> None:
+    key = _saved({"a": 1})
+    ours = sessions.SessionStore(key)
+    ours.load()
+    ours["b"] = "å"
+    ours.set_expiry(600)
+    with CaptureQueriesContext(connection) as asked:
+        ours.save()
+    assert [query["sql"].split()[0] for query in asked] == ["UPDATE"]
+    row = Session.objects.get(session_key=key)
+    assert django_db.SessionStore(key).load() == {"a": 1, "b": "å", "_session_expiry": 600}
+    assert abs((row.expire_date - timezone.now()).total_seconds() - 600) < 5
+
+
+def test_updating_a_session_that_is_gone_fails_as_djangos_does() -> None:
+    from django.contrib.sessions.backends.base import UpdateError  # noqa: PLC0415
+
+    key = _saved({"a": 1})
+    ours, django = sessions.SessionStore(key), django_db.SessionStore(key)
+    # Both have read the session before it goes (read afterwards, it is simply a new one).
+    assert ours["a"] == django["a"] == 1
+    Session.objects.filter(session_key=key).delete()
+    ours["b"] = django["b"] = 2
+    with pytest.raises(UpdateError):
+        django.save()
+    with pytest.raises(UpdateError):
+        ours.save()
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_new_session_is_created_as_djangos_store_creates_it() -> None:
+    ours = sessions.SessionStore()
+    ours["a"] = 1
+    ours.save()
+    assert ours.session_key is not None
+    assert django_db.SessionStore(ours.session_key).load() == {"a": 1}
+    again = sessions.SessionStore(ours.session_key)
+    again.cycle_key()
+    assert again.session_key != ours.session_key
+    assert django_db.SessionStore(again.session_key).load() == {"a": 1}
+    assert not Session.objects.filter(session_key=ours.session_key).exists()
+
+
+def test_a_request_that_changes_the_session_writes_it_back() -> None:
+    from portal.common.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY  # noqa: PLC0415
+
+    client = _logged_in(PERSON_BACKEND)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert SESSION_STARTED_KEY not in django_db.SessionStore(key).load()
+    # The first request of a session notes when it started (SessionLifetimeMiddleware).
+    assert client.get("/start/").status_code == 302
+    stored = django_db.SessionStore(key).load()
+    assert stored[SESSION_STARTED_KEY] == stored[SESSION_SEEN_KEY]
+    assert stored[SESSION_KEY]

@@ -325,7 +325,7 @@ MIDDLEWARE = [
     "portal.common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "portal.common.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.common.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
