@@ -177,3 +177,49 @@ def test_another_employer_is_denied(employer: Employer, user: Any) -> None:
     assert can(person, Permission.ACCESS_MANAGE, employer=employer)
     assert not can(person, Permission.ACCESS_MANAGE, employer=other)
     assert not can(person, Permission.EMPLOYER_VIEW, employer=other)
+
+
+def test_a_decision_about_no_eservice_gives_what_the_decision_statement_gives(
+    employer: Employer,
+) -> None:
+    """Without an e-service the roles come from the person's memberships in force (the statement
+    the layout reads); they are the roles the decision's own statement gives, for memberships in
+    every state, at this employer and another."""
+    from portal.access.services import _read_roles_and_levels, _roles_and_levels  # noqa: PLC0415
+
+    other = _employer(2)
+    now, today = timezone.now(), timezone.localdate()
+    people = []
+    states = {
+        "in force": {},
+        "ended": {"ended_at": now},
+        "suspended": {"suspended_at": now},
+        "starts tomorrow": {"valid_from": now + timedelta(days=1)},
+        "ended yesterday": {"valid_until": now - timedelta(days=1)},
+        "ends in an hour": {"valid_until": now + timedelta(hours=1)},
+    }
+    for state in states.values():
+        for role in Role:
+            person = PersonFactory()
+            people.append(person)
+            held = _membership(employer, person, role)
+            _grant(held, "sick_report", Level.SUBMIT, valid_until=today)
+            _membership(other, person, Role.USER)
+            Membership.objects.filter(pk=held.pk).update(**state)
+    both = PersonFactory()
+    _membership(employer, both, Role.ADMINISTRATOR)
+    _membership(employer, both, Role.USER)
+    people += [both, PersonFactory()]
+    found = {}
+    for person in people:
+        for place in (employer, other):
+            derived = sorted(_roles_and_levels(person.pk, place.pk, None))
+            assert derived == sorted(_read_roles_and_levels(person.pk, place.pk, None))
+            found[(person.pk, place.pk)] = derived
+    # The states make a difference: not every answer is the same.
+    assert {tuple(roles) for roles in found.values()} == {
+        (),
+        (("user", None),),
+        (("administrator", None),),
+        (("administrator", None), ("user", None)),
+    }

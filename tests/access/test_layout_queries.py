@@ -18,11 +18,11 @@ from portal.access.models import Grant, Level, Membership, Role, administrators_
 from portal.access.selectors import (
     HISTORY_SHOWN,
     eservices_for,
-    memberships_in_force,
     open_memberships_of,
     people,
     person_access,
 )
+from portal.access.services import memberships_in_force
 from portal.employers.constants import EmployerState
 from portal.employers.models import Employer
 from portal.identity.models import Person

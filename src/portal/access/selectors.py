@@ -24,10 +24,13 @@ from django.utils.translation import gettext_lazy as _
 from portal import audit
 from portal.access.constants import Permission
 from portal.access.models import Grant, Level, Membership, Role
-from portal.access.services import require
+from portal.access.services import (
+    LayoutMembership,
+    memberships_in_force,
+    require,
+)
 from portal.audit.constants import EventType
 from portal.common.rows import column_list, first_by, instances
-from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.eservices import registry
 from portal.identity.eidas_identifiers import InvalidEidasIdentifier, normalise_eidas_identifier
@@ -35,40 +38,6 @@ from portal.identity.models import Person
 
 #: Where ``layout_memberships`` keeps its answer for the rest of the request.
 _LAYOUT_MEMBERSHIPS = "_portal_layout_memberships"
-
-
-@dataclass(frozen=True)
-class LayoutEmployer:
-    """An employer as the layout shows it."""
-
-    pk: int
-    public_id: UUID
-    name: str
-    state: str
-
-    @property
-    def is_connected(self) -> bool:
-        return self.state in CONNECTED_STATES
-
-
-@dataclass(frozen=True)
-class LayoutMembership:
-    """A membership in force as the layout shows it: the role, at which employer."""
-
-    role: str
-    employer: LayoutEmployer
-
-
-#: The person's memberships in force, with their employers, by name: ``MembershipQuerySet.active``
-#: written out (see ``_USABLE_SQL`` for why; tests/access/test_layout_queries.py checks it).
-_LAYOUT_SQL = (
-    "SELECT m.role, e.id, e.public_id, e.name, e.state FROM access_membership m"
-    " JOIN employers_employer e ON e.id = m.employer_id"
-    " WHERE m.person_id = %s"
-    " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
-    " AND (m.valid_until IS NULL OR m.valid_until > %s)"
-    " ORDER BY e.name, m.id"
-)
 
 
 def layout_memberships(request: HttpRequest) -> list[LayoutMembership]:
@@ -84,26 +53,6 @@ def layout_memberships(request: HttpRequest) -> list[LayoutMembership]:
         known = memberships_in_force(person) if isinstance(person, Person) else []
         setattr(request, _LAYOUT_MEMBERSHIPS, known)
     return known
-
-
-def memberships_in_force(person: Person) -> list[LayoutMembership]:
-    """``person``'s memberships in force now, with their employers, by the employer's name."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_LAYOUT_SQL, [person.pk, now, now])
-        rows = cursor.fetchall()
-    return [
-        LayoutMembership(
-            role=role,
-            employer=LayoutEmployer(
-                pk=pk,
-                public_id=public_id if isinstance(public_id, UUID) else UUID(str(public_id)),
-                name=name,
-                state=state,
-            ),
-        )
-        for role, pk, public_id, name, state in rows
-    ]
 
 
 def employer_for(

@@ -7,6 +7,9 @@ who may do what.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from uuid import UUID
+
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,6 +28,7 @@ from portal.access.models import Grant, Membership, Role
 from portal.audit.constants import EventType
 from portal.common import memo
 from portal.common.errors import PermissionDeniedError
+from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.eservices import registry
 from portal.identity.models import Person
@@ -74,6 +78,74 @@ def permissions(
     return frozenset(allowed - STAFF_ONLY)
 
 
+@dataclass(frozen=True)
+class LayoutEmployer:
+    """An employer as the layout shows it."""
+
+    pk: int
+    public_id: UUID
+    name: str
+    state: str
+
+    @property
+    def is_connected(self) -> bool:
+        return self.state in CONNECTED_STATES
+
+
+@dataclass(frozen=True)
+class LayoutMembership:
+    """A membership in force as the layout shows it: the role, at which employer."""
+
+    role: str
+    employer: LayoutEmployer
+
+
+#: The person's memberships in force, with their employers, by name: ``MembershipQuerySet.active``
+#: written out (as ``_DECISION_SQL``, for the CPU the ORM spends building it;
+#: tests/access/test_layout_queries.py checks it).
+_LAYOUT_SQL = (
+    "SELECT m.role, e.id, e.public_id, e.name, e.state FROM access_membership m"
+    " JOIN employers_employer e ON e.id = m.employer_id"
+    " WHERE m.person_id = %s"
+    " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
+    " AND (m.valid_until IS NULL OR m.valid_until > %s)"
+    " ORDER BY e.name, m.id"
+)
+
+
+def memberships_in_force(person: Person) -> list[LayoutMembership]:
+    """``person``'s memberships in force now, with their employers, by the employer's name: what
+    the layout shows, and what a decision about no e-service needs (``_roles_and_levels``). Read
+    once per request and kept until it records a change (``common.memo``)."""
+    return memberships_in_force_by_id(person.pk)
+
+
+def memberships_in_force_by_id(person_id: int) -> list[LayoutMembership]:
+    """``memberships_in_force`` of the person with key ``person_id``."""
+    return memo.remembered(
+        ("access.memberships_in_force", person_id), lambda: _read_memberships_in_force(person_id)
+    )
+
+
+def _read_memberships_in_force(person_id: int) -> list[LayoutMembership]:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_LAYOUT_SQL, [person_id, now, now])
+        rows = cursor.fetchall()
+    return [
+        LayoutMembership(
+            role=role,
+            employer=LayoutEmployer(
+                pk=pk,
+                public_id=public_id if isinstance(public_id, UUID) else UUID(str(public_id)),
+                name=name,
+                state=state,
+            ),
+        )
+        for role, pk, public_id, name, state in rows
+    ]
+
+
 #: The one statement of a decision: the person's memberships in force at the employer, each with
 #: its grant in force for the e-service (none when no e-service is asked about, and none for an
 #: administrator membership). Written out rather than built by the ORM on every call, because
@@ -94,6 +166,15 @@ _DECISION_SQL = (
 def _roles_and_levels(
     person_id: int, employer_id: int, eservice: str | None
 ) -> list[tuple[str, str | None]]:
+    if eservice is None:
+        # No grant is asked about: the roles are those of the person's memberships in force at
+        # the employer, which the layout of the same page reads anyway (one statement for both;
+        # the membership rules of _LAYOUT_SQL and _DECISION_SQL are the same).
+        return [
+            (membership.role, None)
+            for membership in memberships_in_force_by_id(person_id)
+            if membership.employer.pk == employer_id
+        ]
     # A page asks more than once (the employer's check, then the actions it shows): the answer is
     # kept for the rest of the request, until it records a change (common.memo).
     return memo.remembered(

@@ -13,8 +13,8 @@ from portal import audit
 from portal.access.constants import Permission
 from portal.access.models import Membership
 from portal.access.reviews import review_status
-from portal.access.selectors import employer_for, eservices_for, memberships_in_force
-from portal.access.services import permissions
+from portal.access.selectors import employer_for, eservices_for
+from portal.access.services import memberships_in_force, permissions
 from portal.announcements.selectors import shown_at_employer, shown_to_person
 from portal.audit.constants import EventType
 from portal.common.routes import authenticated, read_only, requires
