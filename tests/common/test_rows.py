@@ -134,3 +134,41 @@ def test_insert_writes_the_row_save_writes() -> None:
         }
         assert stored[inserted.pk] == expected
         assert _columns(inserted) == expected
+
+
+def test_upsert_writes_a_new_row_then_updates_it_as_update_or_create_does() -> None:
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    from portal.eservices.models import Draft  # noqa: PLC0415
+
+    world = build_world()
+    person, company = world.people["user_submit"], world.employer
+    unique, update = ("person", "employer", "eservice", "key"), ("data", "corrects", "updated_at")
+
+    def draft(key: str, data: dict[str, Any]) -> Draft:
+        return Draft(person=person, employer=company, eservice="sick_report", key=key, data=data)
+
+    with CaptureQueriesContext(connection) as asked:
+        first = rows.upsert(draft("", {"raw": {"n": "å"}}), unique=unique, update=update)
+    assert len(asked) == 1
+    assert first.pk is not None
+    assert first._state.adding is False
+    stored = Draft.objects.get(pk=first.pk)
+    assert _columns(first) == _columns(stored)
+    assert stored.data == {"raw": {"n": "å"}}
+    # The same person, employer, e-service and key: the row is updated, its key and token kept.
+    second = rows.upsert(draft("", {"raw": {"n": 2}}), unique=unique, update=update)
+    assert (second.pk, second.token) == (first.pk, first.token)
+    assert second.data == {"raw": {"n": 2}}
+    assert second.updated_at >= first.updated_at
+    assert _columns(second) == _columns(Draft.objects.get(pk=first.pk))
+    # Another key is another draft, side by side; update_or_create agrees with what is stored.
+    other = rows.upsert(draft("SR-1", {"x": 1}), unique=unique, update=update)
+    assert other.pk != first.pk
+    found, created = Draft.objects.update_or_create(
+        person=person, employer=company, eservice="sick_report", key="SR-1", defaults={}
+    )
+    assert not created
+    assert (found.pk, found.token, found.data) == (other.pk, other.token, {"x": 1})
+    assert Draft.objects.count() == 2

@@ -251,6 +251,23 @@ def test_the_same_idempotency_key_twice_makes_one_message_and_one_mail(
     assert len(send_tasks()) == 1
 
 
+@pytest.mark.parametrize(("key", "savepoints"), [(None, 0), ("sick-report:42:received", 1)])
+def test_only_a_message_with_a_key_is_written_in_a_savepoint(
+    key: str | None, savepoints: int
+) -> None:
+    """A key can collide with another transaction's (the savepoint keeps the caller's
+    transaction usable when it does); a message without one cannot, and saves two statements."""
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as asked:
+        message = outbox_enqueue(
+            template="notice", to_email=RECIPIENT, context=SWEDISH, idempotency_key=key
+        )
+    assert sum(query["sql"].startswith("SAVEPOINT") for query in asked) == savepoints
+    assert OutboxMessage.objects.get().pk == message.pk
+
+
 def test_an_idempotency_key_cannot_be_reused_for_another_recipient(
     enqueue: Callable[..., OutboxMessage],
 ) -> None:

@@ -143,35 +143,37 @@ def outbox_enqueue(
         if existing is not None:
             return existing
     now = timezone.now()
-    try:
-        # A savepoint, so that losing a race for the key leaves the caller's transaction usable.
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                channel=OutboxMessage.Channel.EMAIL,
-                recipient_email=address,
-                recipient_person=to_person,
-                template=template,
-                context=context,
-                language=language,
-                subject=rendered.subject,
-                body_text=rendered.body_text,
-                body_html=rendered.body_html,
-                created_at=now,
-                send_after=max(send_after, now) if send_after is not None else now,
-                related_object_type=related_object_type,
-                related_object_id=related_id,
-                idempotency_key=key,
-            )
-    except IntegrityError:
-        # Another transaction enqueued the same key and committed first.
-        existing = (
-            _existing(key, template=template, to_email=address, to_person=to_person)
-            if key is not None
-            else None
-        )
-        if existing is None:
-            raise
-        return existing
+    fields = {
+        "channel": OutboxMessage.Channel.EMAIL,
+        "recipient_email": address,
+        "recipient_person": to_person,
+        "template": template,
+        "context": context,
+        "language": language,
+        "subject": rendered.subject,
+        "body_text": rendered.body_text,
+        "body_html": rendered.body_html,
+        "created_at": now,
+        "send_after": max(send_after, now) if send_after is not None else now,
+        "related_object_type": related_object_type,
+        "related_object_id": related_id,
+        "idempotency_key": key,
+    }
+    if key is None:
+        # Nothing can collide without a key: no savepoint (two statements fewer).
+        message = OutboxMessage.objects.create(**fields)
+    else:
+        try:
+            # A savepoint, so that losing a race for the key leaves the caller's transaction
+            # usable.
+            with transaction.atomic():
+                message = OutboxMessage.objects.create(**fields)
+        except IntegrityError:
+            # Another transaction enqueued the same key and committed first.
+            existing = _existing(key, template=template, to_email=address, to_person=to_person)
+            if existing is None:
+                raise
+            return existing
     schedule_send_on_commit(str(message.public_id), at=message.send_after)
     return message
 
