@@ -268,6 +268,28 @@ def test_only_a_message_with_a_key_is_written_in_a_savepoint(
     assert OutboxMessage.objects.get().pk == message.pk
 
 
+def test_a_message_without_a_key_is_stored_as_one_with_a_key() -> None:
+    """The written-out INSERT (no key) stores what the ORM's does (with a key)."""
+    with transaction.atomic():
+        plain = outbox_enqueue(template="notice", to_email=RECIPIENT, context=SWEDISH)
+        keyed = outbox_enqueue(
+            template="notice", to_email=RECIPIENT, context=SWEDISH, idempotency_key="k-1"
+        )
+    differ = {"id", "public_id", "idempotency_key", "created_at", "send_after"}
+
+    def stored(message: OutboxMessage) -> dict[str, Any]:
+        row = OutboxMessage.objects.get(pk=message.pk)
+        return {
+            field.attname: getattr(row, field.attname)
+            for field in OutboxMessage._meta.concrete_fields
+            if field.attname not in differ
+        }
+
+    assert stored(plain) == stored(keyed)
+    assert OutboxMessage.objects.get(pk=plain.pk).public_id == plain.public_id
+    assert OutboxMessage.objects.get(pk=plain.pk).context == SWEDISH
+
+
 def test_an_idempotency_key_cannot_be_reused_for_another_recipient(
     enqueue: Callable[..., OutboxMessage],
 ) -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,6 +29,7 @@ from portal import audit
 from portal.access.models import Grant, Level, Membership, Role, administrators_reachable
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
+from portal.common.rows import column_list, insert, instances
 from portal.employers.models import Employer
 from portal.eservices import registry
 from portal.identity.eidas_identifiers import InvalidEidasIdentifier, normalise_eidas_identifier
@@ -288,11 +290,7 @@ def grant_set(
     grant_spec_check(spec)
     with transaction.atomic():
         _lock(employer)
-        membership = (
-            Membership.objects.open()
-            .filter(employer=employer, person=person, role=Role.USER)
-            .first()
-        )
+        membership = _open_user_membership(employer, person)
         if membership is None:
             raise InvalidAccess(
                 _("Personen har inte rollen användare. Ge personen den rollen först.")
@@ -300,7 +298,7 @@ def grant_set(
         # The membership's employer is ``employer`` (locked above): the events name it without
         # reading it again, and a replaced grant's membership is this one.
         membership.employer = employer
-        for old in Grant.objects.open().filter(membership=membership, eservice=spec.eservice):
+        for old in _open_grants(membership, spec.eservice):
             old.membership = membership
             _grant_end(grant=old, reason=reason, actor=actor, request=request, replaced=True)
         grant = _grant_create(
@@ -318,11 +316,7 @@ def grant_revoke(
 ) -> None:
     reason = reason_clean(reason)
     with transaction.atomic():
-        grant = (
-            Grant.objects.select_for_update()
-            .select_related("membership__employer", "membership__person")
-            .get(pk=grant.pk)
-        )
+        grant = _locked_grant(grant.pk)
         if grant.ended_at is not None:
             return
         _grant_end(grant=grant, reason=reason, actor=actor, request=request)
@@ -429,13 +423,96 @@ def grants_record_expiry(*, today: date | None = None) -> int:
     return count
 
 
+# --- written-out statements of the commonest changes (a grant and its revocation) -------------
+# Building the ORM's queries cost more CPU than running them; each statement below stands for the
+# ORM expression in its comment, and tests/access/test_change_queries.py holds it to it.
+
+#: ``Employer.objects.select_for_update().get(pk=...)``.
+_LOCK_SQL = "SELECT {e} FROM employers_employer e WHERE e.id = %s"
+#: ``Membership.objects.open().filter(employer=..., person=..., role=Role.USER).first()``.
+_OPEN_USER_MEMBERSHIP_SQL = (
+    "SELECT {m} FROM access_membership m WHERE m.employer_id = %s AND m.person_id = %s"
+    " AND m.role = %s AND m.ended_at IS NULL ORDER BY m.id LIMIT 1"
+)
+#: ``Grant.objects.open().filter(membership=..., eservice=...)``.
+_OPEN_GRANTS_SQL = (
+    "SELECT {g} FROM access_grant g WHERE g.membership_id = %s AND g.eservice = %s"
+    " AND g.ended_at IS NULL ORDER BY g.id"
+)
+#: ``Grant.objects.select_for_update().select_related("membership__employer",
+#: "membership__person").get(pk=...)``.
+_LOCKED_GRANT_SQL = (
+    "SELECT {g}, {m}, {e}, {p} FROM access_grant g"
+    " JOIN access_membership m ON m.id = g.membership_id"
+    " JOIN employers_employer e ON e.id = m.employer_id"
+    " JOIN identity_person p ON p.id = m.person_id WHERE g.id = %s"
+)
+#: ``grant.save(update_fields=["ended_at", "ended_by", "end_reason"])``.
+_GRANT_END_SQL = (
+    "UPDATE access_grant SET ended_at = %s, ended_by_id = %s, end_reason = %s WHERE id = %s"
+)
+
+
+def _with_lock(sql: str) -> str:
+    """``sql`` locking the rows it reads, where the database can (``select_for_update``)."""
+    return sql + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+
+
+def _open_user_membership(employer: Employer, person: Person) -> Membership | None:
+    found = instances(
+        _OPEN_USER_MEMBERSHIP_SQL.format(m=column_list(Membership, "m")),
+        [employer.pk, person.pk, Role.USER.value],
+        Membership,
+    )
+    return found[0][0] if found else None
+
+
+def _open_grants(membership: Membership, eservice: str) -> list[Grant]:
+    return [
+        grant
+        for (grant,) in instances(
+            _OPEN_GRANTS_SQL.format(g=column_list(Grant, "g")), [membership.pk, eservice], Grant
+        )
+    ]
+
+
+def _locked_grant(pk: int) -> Grant:
+    """The grant, locked, with its membership, the employer and the person."""
+    found = instances(
+        _with_lock(
+            _LOCKED_GRANT_SQL.format(
+                g=column_list(Grant, "g"),
+                m=column_list(Membership, "m"),
+                e=column_list(Employer, "e"),
+                p=column_list(Person, "p"),
+            )
+        ),
+        [pk],
+        Grant,
+        Membership,
+        Employer,
+        Person,
+    )
+    if not found:
+        raise Grant.DoesNotExist
+    grant, membership, employer, person = found[0]
+    membership.employer, membership.person = employer, person
+    grant.membership = membership
+    return cast("Grant", grant)
+
+
 # --- inside the services --------------------------------------------------------------------
 
 
 def _lock(employer: Employer) -> Employer:
     """Serialise access changes per employer, so that two administrators removing each other at
     the same moment cannot leave the employer without one."""
-    return Employer.objects.select_for_update().get(pk=employer.pk)
+    locked = instances(
+        _with_lock(_LOCK_SQL.format(e=column_list(Employer, "e"))), [employer.pk], Employer
+    )
+    if not locked:
+        raise Employer.DoesNotExist
+    return cast("Employer", locked[0][0])
 
 
 def _leaves_no_administrator(*, employer: Employer, leaving: Sequence[Membership]) -> bool:
@@ -540,14 +617,16 @@ def _grant_create(
     actor: Person,
     request: HttpRequest | None,
 ) -> Grant:
-    grant = Grant.objects.create(
-        membership=membership,
-        eservice=spec.eservice,
-        level=spec.level,
-        valid_from=spec.valid_from or timezone.localdate(),
-        valid_until=spec.valid_until,
-        reason=reason,
-        created_by=actor,
+    grant = insert(
+        Grant(
+            membership=membership,
+            eservice=spec.eservice,
+            level=spec.level,
+            valid_from=spec.valid_from or timezone.localdate(),
+            valid_until=spec.valid_until,
+            reason=reason,
+            created_by=actor,
+        )
     )
     audit.record(
         EventType.GRANT_CREATED,
@@ -579,7 +658,18 @@ def _grant_end(
     grant.ended_at = timezone.now()
     grant.ended_by = actor
     grant.end_reason = reason
-    grant.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GRANT_END_SQL,
+            [
+                connection.ops.adapt_datetimefield_value(grant.ended_at),
+                actor.pk if actor else None,
+                reason,
+                grant.pk,
+            ],
+        )
+        if cursor.rowcount != 1:  # as save(update_fields=...) refuses a row that is gone
+            raise DatabaseError("the grant to end is gone")
     audit.record(
         EventType.GRANT_REVOKED,
         actor=actor,

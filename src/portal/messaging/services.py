@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.common.errors import ApplicationError
+from portal.common.rows import insert
 from portal.identity.models import Person
 from portal.messaging.models import OutboxMessage
 from portal.messaging.tasks import schedule_send_on_commit
@@ -160,8 +161,9 @@ def outbox_enqueue(
         "idempotency_key": key,
     }
     if key is None:
-        # Nothing can collide without a key: no savepoint (two statements fewer).
-        message = OutboxMessage.objects.create(**fields)
+        # Nothing can collide without a key: no savepoint (two statements fewer), and the
+        # INSERT written out (``rows.insert``, as ``save()`` writes it).
+        message = insert(OutboxMessage(**fields))
     else:
         try:
             # A savepoint, so that losing a race for the key leaves the caller's transaction
