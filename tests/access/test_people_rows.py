@@ -84,3 +84,46 @@ def test_the_rows_in_english() -> None:
     assert '<td class="table__column">Access administrator</td>' in table
     assert "Name shown after first sign-in" in table
     assert "Användare" not in table
+
+
+#: The template "Tidigare behörigheter" was rendered with before, kept as the reference the
+#: view's lines are held to.
+_HISTORY_TEMPLATE = """{% for membership in access.ended %}<li>{{ membership.get_role_display|capfirst }}: {{ membership.created_at|date:"Y-m-d" }} – {{ membership.ended_at|date:"Y-m-d" }} ({{ membership.end_reason }})</li>{% endfor %}
+{% for grant in access.ended_grants %}<li>{{ grant.eservice_name }}, {{ grant.get_level_display }}: {{ grant.valid_from|date:"Y-m-d" }} – {{ grant.ended_at|default:grant.membership.ended_at|date:"Y-m-d" }} ({{ grant.end_reason|default:grant.membership.end_reason }})</li>{% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_persons_history_is_what_the_template_gave(language: str) -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from django.template import Context, Template  # noqa: PLC0415
+    from django.utils import translation  # noqa: PLC0415
+
+    from portal.access import selectors  # noqa: PLC0415
+    from portal.access.models import Grant, Membership  # noqa: PLC0415
+    from portal.access.views import _history  # noqa: PLC0415
+
+    world = build_world()
+    person = PersonFactory(given_name="Historik")
+    # Half past eleven at night UTC: in Sweden already the next day, which the page shows.
+    late = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    ended = membership(world.employer, person, Role.ADMINISTRATOR)
+    Membership.objects.filter(pk=ended.pk).update(ended_at=late, end_reason="Slutade <b>& gick</b>")
+    with_role = membership(world.employer, person, Role.USER)
+    grant(with_role, "work_aids", Level.VIEW)
+    Membership.objects.filter(pk=with_role.pk).update(ended_at=late, end_reason="Rollen togs bort")
+    held = membership(world.employer, person, Role.USER)
+    revoked = grant(held, "sick_report", Level.SUBMIT, valid_until=date(2031, 1, 1))
+    Grant.objects.filter(pk=revoked.pk).update(ended_at=late, end_reason="Återkallad")
+    access = selectors.person_access(world.employer, person)
+    assert len(access.ended) == 2
+    assert len(access.ended_grants) == 2
+    with translation.override(language):
+        expected = Template(_HISTORY_TEMPLATE).render(Context({"access": access}))
+        lines = _history(access)
+    rendered = Template("{% for line in lines %}<li>{{ line }}</li>{% endfor %}").render(
+        Context({"lines": lines})
+    )
+    assert rendered == expected.replace("\n", "")
+    assert "&lt;b&gt;" in rendered
+    assert rendered.count("– 2026-07-01 (") == 4

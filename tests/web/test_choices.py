@@ -3,6 +3,7 @@ value, id, label and whether it is selected, groups as ``<optgroup>``, everythin
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -117,12 +118,81 @@ class Every(forms.Form):
     agree = forms.BooleanField(required=False)
     pick = forms.ChoiceField(choices=FLAT, widget=forms.RadioSelect)
     several = forms.MultipleChoiceField(choices=FLAT, widget=forms.CheckboxSelectMultiple)
+    chosen = forms.ChoiceField(choices=FLAT, required=False, help_text="Välj <en>")
 
 
 def _field(form: forms.Form, name: str, **extra: Any) -> str:
-    return Template('{% include "includes/field.html" %}').render(
-        Context({"field": form[name], **extra})
+    rows = f" rows={extra['rows']}" if "rows" in extra else ""
+    return Template(f"{{% load choices %}}{{% field field{rows} %}}").render(
+        Context({"field": form[name]})
     )
+
+
+#: The template each field was rendered with before ``{% field %}`` (``includes/field.html``,
+#: given ``field_facts`` as ``f``), kept as the reference the tag is held to.
+_FIELD_TEMPLATE = (
+    "{% load choices %}"
+     """{% if f.kind == "checkboxes" %}
+<fieldset class="fieldset portal-field{% if f.errors %} portal-field--error{% endif %}" id="{{ f.auto_id }}"{% if f.errors %} aria-describedby="{{ f.auto_id }}-error"{% endif %}>
+  <legend class="label fieldset__label">{{ f.label }}</legend>
+  {% if f.errors %}<p class="portal-field__error" id="{{ f.auto_id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
+  {% choice_inputs field "checkbox" %}
+</fieldset>
+{% elif f.kind == "textarea" %}
+<div class="textarea-field portal-field{% if f.errors %} portal-field--error{% endif %}">
+  <label class="label" for="{{ f.id }}">{{ f.label }}{% if f.help_text %}<span class="label__description">{{ f.help_text }}</span>{% endif %}</label>
+  {% if f.errors %}<p class="portal-field__error" id="{{ f.id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
+  <textarea class="textarea-field__input" id="{{ f.id }}" name="{{ f.name }}" rows="{{ rows|default:5 }}"{% if f.errors %} aria-invalid="true" aria-describedby="{{ f.id }}-error"{% endif %}>{{ f.value|default_if_none:'' }}</textarea>
+</div>
+{% elif f.kind == "checkbox" %}
+<div class="checkbox portal-field{% if f.errors %} portal-field--error{% endif %}">
+  {% if f.errors %}<p class="portal-field__error" id="{{ f.id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
+  <input class="checkbox__input" type="checkbox" name="{{ f.name }}" id="{{ f.id }}"{% if f.value %} checked{% endif %}{% if f.errors %} aria-invalid="true" aria-describedby="{{ f.id }}-error"{% endif %}>
+  <label class="checkbox__label" for="{{ f.id }}">{{ f.label }}</label>
+</div>
+{% elif f.kind == "radio" %}
+<fieldset class="fieldset portal-field{% if f.errors %} portal-field--error{% endif %}" id="{{ f.auto_id }}"{% if f.errors %} aria-describedby="{{ f.auto_id }}-error"{% endif %}>
+  <legend class="label fieldset__label">{{ f.label }}</legend>
+  {% if f.errors %}<p class="portal-field__error" id="{{ f.auto_id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
+  {% choice_inputs field "radio" %}
+</fieldset>
+{% elif f.kind == "select" %}
+<div class="select-field portal-field{% if f.errors %} portal-field--error{% endif %}">
+  <label class="label" for="{{ f.id }}">{{ f.label }}{% if f.help_text %}<span class="label__description">{{ f.help_text }}</span>{% endif %}</label>
+  {% if f.errors %}<p class="portal-field__error" id="{{ f.id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
+  <select class="select-field__select" name="{{ f.name }}" id="{{ f.id }}"{% if f.errors %} aria-invalid="true" aria-describedby="{{ f.id }}-error"{% endif %}>
+    {% options field %}
+  </select>
+</div>
+{% else %}
+<div class="text-field portal-field{% if f.errors %} portal-field--error{% endif %}">
+  <label class="label" for="{{ f.id }}">{{ f.label }}{% if f.help_text %}<span class="label__description">{{ f.help_text }}</span>{% endif %}</label>
+  {% if f.errors %}<p class="portal-field__error" id="{{ f.id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
+  <input class="text-field__input" type="{{ f.input_type }}" name="{{ f.name }}" id="{{ f.id }}" value="{{ f.value|default_if_none:'' }}"{% if f.required %} required{% endif %}{% if f.errors %} aria-invalid="true" aria-describedby="{{ f.id }}-error"{% endif %}{% if f.input_type == "email" %} autocomplete="email"{% endif %}>
+</div>
+{% endif %}
+"""
+)
+
+
+def _normalised(html: str) -> str:
+    return re.sub(r">\s+<", "><", html).strip()
+
+
+@pytest.mark.parametrize("bound", [True, False], ids=["with errors", "unbound"])
+@pytest.mark.parametrize("name", ["text", "email", "long", "agree", "pick", "several", "chosen"])
+def test_the_field_tag_gives_what_the_field_template_gave(name: str, *, bound: bool) -> None:
+    from portal.web.templatetags.choices import field_facts  # noqa: PLC0415
+
+    data = {"text": '<x> & "y"', "agree": "on", "pick": "nej", "several": ["half"], "chosen": "x"}
+    form = Every(data if bound else None, initial={"long": "rad <1>", "email": "a@b.se"})
+    if bound:
+        assert not form.is_valid()
+    for rows in ({}, {"rows": 8}):
+        expected = Template(_FIELD_TEMPLATE).render(
+            Context({"field": form[name], "f": field_facts(form[name]), **rows})
+        )
+        assert _normalised(_field(form, name, **rows)) == _normalised(expected), (name, rows)
 
 
 def test_each_kind_of_field_renders_the_fkui_way_with_its_errors() -> None:

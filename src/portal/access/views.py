@@ -7,6 +7,7 @@ audited refusal in one step) and writes only through ``access.administration``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
 from uuid import UUID
@@ -16,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -212,6 +214,30 @@ def person_page(request: HttpRequest, public_id: UUID, person_id: UUID) -> HttpR
     return _render_person(request, employer, person)
 
 
+def _history(access: selectors.PersonAccess) -> list[str]:
+    """The lines of "Tidigare behörigheter": each ended role, then each ended grant, with its
+    dates and reason. Put together here rather than in the template (the page shows up to twenty,
+    and ``get_FOO_display`` translates every choice on each call)."""
+    roles = {role.value: capfirst(str(role.label)) for role in Role}
+    levels = {level.value: str(level.label) for level in Level}
+
+    def day(moment: datetime | None) -> str:
+        return f"{timezone.localtime(moment):%Y-%m-%d}" if moment else ""
+
+    lines = [
+        f"{roles.get(m.role, m.role)}: {day(m.created_at)} – {day(m.ended_at)} ({m.end_reason})"
+        for m in access.ended
+    ]
+    for grant in access.ended_grants:
+        membership = grant.membership
+        lines.append(
+            f"{grant.eservice_name}, {levels.get(grant.level, grant.level)}:"
+            f" {grant.valid_from:%Y-%m-%d} – {day(grant.ended_at or membership.ended_at)}"
+            f" ({grant.end_reason or membership.end_reason})"
+        )
+    return lines
+
+
 def _render_person(
     request: HttpRequest,
     employer: Employer,
@@ -232,6 +258,7 @@ def _render_person(
         {
             "employer": employer,
             "access": access,
+            "history": _history(access),
             "person": person,
             "may_manage": can(actor, Permission.ACCESS_MANAGE, employer=employer),
             "grant_form": grant_form or GrantForm(),

@@ -9,9 +9,12 @@ markup and the same answers as Django's own ``ChoiceWidget.optgroups``: the same
     <select ...>{% options field %}</select>
     {% choice_inputs field "radio" %}   {# or "checkbox", for several choices #}
 
-``{% field_facts field as f %}`` gives ``includes/field.html`` what it asks of a field, each
-worked out once (a bound field's ``errors``, ``value`` and ``id_for_label`` are computed anew at
-every mention in a template).
+``{% field form.name %}`` (``{% field form.text rows=8 %}`` for a text area's height) renders one
+form field the FKUI way, whatever its widget: the label with its help text, the error messages
+tied to the input (``aria-describedby``, ``aria-invalid``), and the input, select, text area,
+check box, radio buttons or check boxes. It was a template included once per field; the form
+pages render several fields each, and the template engine spent some 60 µs on each, against a few
+here (tests/web/test_choices.py holds the markup to the template it replaces).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from django import template
 from django.forms import BoundField
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -52,11 +55,10 @@ def _chosen(field: BoundField) -> Iterator[tuple[Any, Any, str, bool, Any]]:
             yield (value if grouped else None), subvalue, position, selected, sublabel
 
 
-@register.simple_tag
 def field_facts(field: BoundField) -> dict[str, Any]:
-    """What ``includes/field.html`` shows of ``field``: its kind of widget (``checkboxes``,
-    ``textarea``, ``checkbox``, ``radio``, ``select`` or ``input``), the input's type, and the
-    field's id, name, label, help text, value, errors and whether it is required."""
+    """What ``{% field %}`` shows of ``field``, each worked out once: its kind of widget
+    (``checkboxes``, ``textarea``, ``checkbox``, ``radio``, ``select`` or ``input``), the input's
+    type, and the field's id, name, label, help text, value, errors and whether it is required."""
     widget = field.field.widget
     input_type = getattr(widget, "input_type", None)
     if input_type == "checkbox" and getattr(widget, "allow_multiple_selected", False):
@@ -127,3 +129,82 @@ def choice_inputs(field: BoundField, kind: str) -> SafeString:
         for _group, value, index, selected, label in _chosen(field)
     ]
     return mark_safe("".join(parts))  # noqa: S308 (every part escaped by format_html)
+
+
+def _e(value: Any) -> str:
+    """``value`` as the template engine shows it in HTML: escaped unless already safe."""
+    return str(conditional_escape(value))
+
+
+@register.simple_tag
+def field(field: BoundField, rows: int | str | None = None) -> SafeString:
+    """One form field the FKUI way (see the module's docstring)."""
+    f = field_facts(field)
+    kind, errors = f["kind"], f["errors"]
+    error_class = " portal-field--error" if errors else ""
+    messages = "".join(f"{_e(error)} " for error in errors)
+    if kind in {"checkboxes", "radio"}:
+        auto_id = _e(f["auto_id"])
+        described = f' aria-describedby="{auto_id}-error"' if errors else ""
+        error = (
+            f'<p class="portal-field__error" id="{auto_id}-error">{messages}</p>' if errors else ""
+        )
+        html = (
+            f'<fieldset class="fieldset portal-field{error_class}" id="{auto_id}"{described}>\n'
+            f'  <legend class="label fieldset__label">{_e(f["label"])}</legend>\n'
+            f"  {error}\n"
+            f"  {choice_inputs(field, 'checkbox' if kind == 'checkboxes' else 'radio')}\n"
+            "</fieldset>\n"
+        )
+        return mark_safe(html)  # noqa: S308 (every value escaped above)
+    id_ = _e(f["id"])
+    error = f'<p class="portal-field__error" id="{id_}-error">{messages}</p>' if errors else ""
+    invalid = f' aria-invalid="true" aria-describedby="{id_}-error"' if errors else ""
+    help_text = (
+        f'<span class="label__description">{_e(f["help_text"])}</span>' if f["help_text"] else ""
+    )
+    label = f'<label class="label" for="{id_}">{_e(f["label"])}{help_text}</label>'
+    name = _e(f["name"])
+    value = f["value"]
+    if kind == "checkbox":
+        html = (
+            f'<div class="checkbox portal-field{error_class}">\n'
+            f"  {error}\n"
+            f'  <input class="checkbox__input" type="checkbox" name="{name}" id="{id_}"'
+            f"{' checked' if value else ''}{invalid}>\n"
+            f'  <label class="checkbox__label" for="{id_}">{_e(f["label"])}</label>\n'
+            "</div>\n"
+        )
+    elif kind == "textarea":
+        html = (
+            f'<div class="textarea-field portal-field{error_class}">\n'
+            f"  {label}\n"
+            f"  {error}\n"
+            f'  <textarea class="textarea-field__input" id="{id_}" name="{name}"'
+            f' rows="{_e(rows or 5)}"{invalid}>{_e("" if value is None else value)}</textarea>\n'
+            "</div>\n"
+        )
+    elif kind == "select":
+        html = (
+            f'<div class="select-field portal-field{error_class}">\n'
+            f"  {label}\n"
+            f"  {error}\n"
+            f'  <select class="select-field__select" name="{name}" id="{id_}"{invalid}>\n'
+            f"    {options(field)}\n"
+            "  </select>\n"
+            "</div>\n"
+        )
+    else:
+        input_type = _e(f["input_type"])
+        autocomplete = ' autocomplete="email"' if f["input_type"] == "email" else ""
+        html = (
+            f'<div class="text-field portal-field{error_class}">\n'
+            f"  {label}\n"
+            f"  {error}\n"
+            f'  <input class="text-field__input" type="{input_type}" name="{name}" id="{id_}"'
+            f' value="{_e("" if value is None else value)}"'
+            f"{' required' if f['required'] else ''}{invalid}"
+            f"{autocomplete}>\n"
+            "</div>\n"
+        )
+    return mark_safe(html)  # noqa: S308 (every value escaped above)
