@@ -223,3 +223,51 @@ def test_a_decision_about_no_eservice_gives_what_the_decision_statement_gives(
         (("administrator", None),),
         (("administrator", None), ("user", None)),
     }
+
+
+def test_the_employer_read_with_the_decision_is_what_the_two_reads_give(employer: Employer) -> None:
+    """An e-service page reads the employer and the decision's rows in one statement: the same
+    employer as ``first_by`` and the same rows as the decision's own statement, for memberships
+    and grants in every state; nothing for an id no employer has."""
+    import uuid  # noqa: PLC0415
+
+    from portal.access.services import _read_roles_and_levels, employer_deciding  # noqa: PLC0415
+    from portal.common import memo  # noqa: PLC0415
+    from portal.common.rows import first_by  # noqa: PLC0415
+
+    other = _employer(2)
+    now, today = timezone.now(), timezone.localdate()
+    people = []
+    for state in ({}, {"ended_at": now}, {"suspended_at": now}, {"valid_until": now}):
+        for level, until in ((Level.SUBMIT, None), (Level.VIEW, today), (Level.SUBMIT, today)):
+            person = PersonFactory()
+            people.append(person)
+            user = _membership(employer, person, Role.USER)
+            held = _grant(user, "sick_report", level, valid_until=until)
+            if until is not None and level == Level.SUBMIT:
+                Grant.objects.filter(pk=held.pk).update(valid_until=today - timedelta(days=1))
+            _membership(employer, person, Role.ADMINISTRATOR)
+            Membership.objects.filter(pk=user.pk).update(**state)
+    people.append(PersonFactory())
+    answers = set()
+    for person in people:
+        for place in (employer, other):
+            for code in CODES:
+                with memo.request_scope():
+                    found = employer_deciding(place.public_id, person, code)
+                    assert found is not None
+                    assert {
+                        f.attname: getattr(found, f.attname) for f in Employer._meta.fields
+                    } == {
+                        f.attname: getattr(
+                            first_by(Employer, "public_id", place.public_id), f.attname
+                        )
+                        for f in Employer._meta.fields
+                    }
+                    kept = memo.remembered(("access.decision", person.pk, place.pk, code), list)
+                expected = sorted(_read_roles_and_levels(person.pk, place.pk, code))
+                assert sorted(kept) == expected
+                answers.add(tuple(expected))
+    assert len(answers) >= 4
+    for missing in (uuid.uuid4(), "not an id", ""):
+        assert employer_deciding(missing, people[0], "sick_report") is None

@@ -20,8 +20,8 @@ from tests.factories import PersonFactory
 
 
 def _decisions(queries: CaptureQueriesContext) -> int:
-    """The statements a decision reads: its own (about an e-service) or the person's memberships
-    in force (about none, shared with the layout)."""
+    """The statements a decision reads: its own, or the employer's with it (about an
+    e-service), or the person's memberships in force (about none, shared with the layout)."""
     return sum(
         query["sql"].startswith(
             (
@@ -29,8 +29,13 @@ def _decisions(queries: CaptureQueriesContext) -> int:
                 "SELECT m.role, e.id, e.public_id, e.name, e.state FROM access_membership m",
             )
         )
+        or "FROM employers_employer e LEFT JOIN access_membership m" in query["sql"]
         for query in queries.captured_queries
     )
+
+
+def _employer_reads(queries: CaptureQueriesContext) -> int:
+    return sum("employers_employer" in query["sql"].split("JOIN")[0] for query in queries)
 
 
 def test_outside_a_request_nothing_is_kept() -> None:
@@ -101,7 +106,8 @@ def test_a_read_recorded_in_the_request_keeps_the_answers() -> None:
         ("admin", "/arbetsgivare/{employer}/", 1),
         ("user_submit", "/arbetsgivare/{employer}/", 1),
         ("admin", "/arbetsgivare/{employer}/behorigheter/", 1),
-        # The decision about an e-service reads its grants; the layout, the memberships.
+        # The decision about an e-service is read with the employer; the layout reads the
+        # memberships.
         ("user_submit", "/arbetsgivare/{employer}/e-tjanster/sick_report/", 2),
     ],
 )
@@ -114,3 +120,5 @@ def test_an_employers_page_asks_for_the_decision_once(kind: str, path: str, read
         answer = client.get(path.format(employer=world.employer.public_id))
     assert answer.status_code == 200
     assert _decisions(asked) == reads
+    # The employer is read once, by itself or with the decision.
+    assert _employer_reads(asked) == 1

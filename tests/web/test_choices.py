@@ -132,7 +132,7 @@ def _field(form: forms.Form, name: str, **extra: Any) -> str:
 #: given ``field_facts`` as ``f``), kept as the reference the tag is held to.
 _FIELD_TEMPLATE = (
     "{% load choices %}"
-     """{% if f.kind == "checkboxes" %}
+    """{% if f.kind == "checkboxes" %}
 <fieldset class="fieldset portal-field{% if f.errors %} portal-field--error{% endif %}" id="{{ f.auto_id }}"{% if f.errors %} aria-describedby="{{ f.auto_id }}-error"{% endif %}>
   <legend class="label fieldset__label">{{ f.label }}</legend>
   {% if f.errors %}<p class="portal-field__error" id="{{ f.auto_id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}

@@ -27,6 +27,7 @@ from portal.access.constants import Permission
 from portal.access.models import Grant, Level, Membership, Role
 from portal.access.services import (
     LayoutMembership,
+    employer_deciding,
     memberships_in_force,
     require,
 )
@@ -63,11 +64,12 @@ def employer_for(
 
     404 for an employer that does not exist; an audited 403 for one the person may not act for.
     """
-    # Every employer's page starts here: the statement is written once (common.rows).
-    employer = first_by(Employer, "public_id", public_id)
+    # Every employer's page starts here: the employer is read with a written-out statement, on
+    # an e-service page together with what the decision needs (services.employer_deciding).
+    actor = request.user if isinstance(request.user, Person) else None
+    employer = employer_deciding(public_id, actor, eservice)
     if employer is None:
         raise Http404
-    actor = request.user if isinstance(request.user, Person) else None
     require(actor, action, employer=employer, eservice=eservice, request=request)
     return employer
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -28,6 +29,7 @@ from portal.access.models import Grant, Membership, Role
 from portal.audit.constants import EventType
 from portal.common import memo
 from portal.common.errors import PermissionDeniedError
+from portal.common.rows import column_list, columns, first_by, read
 from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.eservices import registry
@@ -106,9 +108,7 @@ class LayoutMembership:
 _LAYOUT_SQL = (
     "SELECT m.role, e.id, e.public_id, e.name, e.state FROM access_membership m"
     " JOIN employers_employer e ON e.id = m.employer_id"
-    " WHERE m.person_id = %s"
-    " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
-    " AND (m.valid_until IS NULL OR m.valid_until > %s)"
+    " WHERE m.person_id = %s AND {membership_in_force}"
     " ORDER BY e.name, m.id"
 )
 
@@ -130,7 +130,9 @@ def memberships_in_force_by_id(person_id: int) -> list[LayoutMembership]:
 def _read_memberships_in_force(person_id: int) -> list[LayoutMembership]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_LAYOUT_SQL, [person_id, now, now])
+        cursor.execute(
+            _LAYOUT_SQL.format(membership_in_force=_MEMBERSHIP_IN_FORCE), [person_id, now, now]
+        )
         rows = cursor.fetchall()
     return [
         LayoutMembership(
@@ -152,15 +154,68 @@ def _read_memberships_in_force(person_id: int) -> list[LayoutMembership]:
 #: building the query cost some 20 times as much as running it; it states the same rules as
 #: ``MembershipQuerySet.active`` and ``GrantQuerySet.in_force``, and tests/access/test_can_queries.py
 #: and ``make bench`` check the answers against them.
-_DECISION_SQL = (
-    "SELECT m.role, g.level FROM access_membership m LEFT JOIN access_grant g"
-    " ON g.membership_id = m.id AND m.role = %s AND g.eservice = %s"
-    " AND g.ended_at IS NULL AND g.valid_from <= %s"
-    " AND (g.valid_until IS NULL OR g.valid_until >= %s)"
-    " WHERE m.person_id = %s AND m.employer_id = %s"
-    " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
+#: A membership ``m`` in force (parameters: now, twice).
+_MEMBERSHIP_IN_FORCE = (
+    "m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
     " AND (m.valid_until IS NULL OR m.valid_until > %s)"
 )
+#: The grant ``g`` in force for an e-service on a user membership ``m`` (parameters: the user
+#: role, the e-service, today, today).
+_GRANT_IN_FORCE = (
+    "g.membership_id = m.id AND m.role = %s AND g.eservice = %s"
+    " AND g.ended_at IS NULL AND g.valid_from <= %s"
+    " AND (g.valid_until IS NULL OR g.valid_until >= %s)"
+)
+# Composed of the constant fragments above; every value is a parameter.
+_DECISION_SQL = (
+    "SELECT m.role, g.level FROM access_membership m"  # noqa: S608
+    f" LEFT JOIN access_grant g ON {_GRANT_IN_FORCE}"
+    f" WHERE m.person_id = %s AND m.employer_id = %s AND {_MEMBERSHIP_IN_FORCE}"
+)
+#: An employer by its public id, each row with one of the person's memberships in force there and
+#: its grant in force for the e-service: the employer and ``_DECISION_SQL``'s rows in one
+#: statement (a row of NULLs for someone with no membership there).
+_EMPLOYER_DECISION_SQL = (
+    "SELECT {e}, m.role, g.level FROM employers_employer e"  # noqa: S608 (constant fragments)
+    " LEFT JOIN access_membership m ON m.employer_id = e.id AND m.person_id = %s"
+    f" AND {_MEMBERSHIP_IN_FORCE}"
+    f" LEFT JOIN access_grant g ON {_GRANT_IN_FORCE}"
+    " WHERE e.public_id = %s"
+)
+
+
+def employer_deciding(
+    public_id: UUID | str, actor: Person | None, eservice: str | None
+) -> Employer | None:
+    """The employer with ``public_id`` (None if there is none), read in the same statement as
+    what a decision about ``actor`` in ``eservice`` needs, which is kept for the rest of the
+    request (``common.memo``): an e-service page reads one statement instead of two. Without an
+    e-service the decision shares the layout's statement instead (``_roles_and_levels``)."""
+    if actor is None or not actor.is_active or eservice is None or registry.get(eservice) is None:
+        return first_by(Employer, "public_id", public_id)
+    key = Employer._meta.get_field("public_id")
+    try:
+        prepared = key.get_db_prep_value(key.to_python(public_id), connection)
+    except (ValidationError, ValueError, TypeError):  # not an id: no employer has it
+        return None
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    today = ops.adapt_datefield_value(timezone.localdate())
+    fields = list(Employer._meta.concrete_fields)
+    found = read(
+        Employer,
+        _EMPLOYER_DECISION_SQL.format(e=column_list(Employer, "e")),
+        [actor.pk, now, now, Role.USER.value, eservice, today, today, prepared],
+        [*fields, *columns(Membership, "role"), *columns(Grant, "level")],
+    )
+    if not found:
+        return None
+    employer = Employer.from_db(
+        connection.alias, [field.attname for field in fields], found[0][: len(fields)]
+    )
+    decision = [(row[-2], row[-1]) for row in found if row[-2] is not None]
+    memo.remembered(("access.decision", actor.pk, employer.pk, eservice), lambda: decision)
+    return employer
 
 
 def _roles_and_levels(
