@@ -178,3 +178,81 @@ def _version(reference: str, case_id: uuid.UUID, version: int, **fields: Any) ->
 
 def _columns(instance: Any) -> dict[str, Any]:
     return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_the_sending_paths_written_out_statements_are_the_orms() -> None:
+    """A submission looked up by its key, written, and the drafts it removes: what the ORM's
+    expressions give and write."""
+    from django.db import transaction  # noqa: PLC0415
+
+    from portal.common.rows import insert  # noqa: PLC0415
+    from portal.eservices import framework  # noqa: PLC0415
+    from portal.eservices.models import Attachment, Draft  # noqa: PLC0415
+
+    world = build_world()
+    person, other = world.people["user_submit"], world.people["user_view"]
+    case = uuid.uuid4()
+    sent = _version(
+        "SJK-KEY-1",
+        case,
+        1,
+        employer=world.employer,
+        submitted_by=person,
+        idempotency_key="k1",
+        content={},
+    )
+    for who in (person, other):
+        for key in ("k1", "k2", ""):
+            expected = Submission.objects.filter(submitted_by=who, idempotency_key=key).first()
+            found = framework.submission_by_key(who, key)
+            assert (_columns(found) if found else None) == (
+                _columns(expected) if expected else None
+            )
+    assert framework.submission_by_key(person, "k1") == sent
+    # Written as the ORM writes it.
+    written = insert(
+        Submission(
+            reference="SJK-KEY-2",
+            case_id=case,
+            version=2,
+            kind="correction",
+            eservice="sick_report",
+            employer=world.employer,
+            submitted_by=person,
+            subject="abc",
+            content={"first_day": "2026-11-02", "å": [1]},
+            flags={"late": True},
+            idempotency_key="k2",
+        )
+    )
+    stored = Submission.objects.get(pk=written.pk)
+    assert _columns(stored) == _columns(written)
+    assert stored.content == {"first_day": "2026-11-02", "å": [1]}
+    # The drafts sent go (the plain one and the keyed one), an attachment uploaded with one
+    # stays without its draft, and the person's other drafts and anyone else's stay.
+    drafts = {
+        (who.pk, key): Draft.objects.create(
+            person=who, employer=world.employer, eservice="sick_report", key=key, data={}
+        )
+        for who in (person, other)
+        for key in ("", "SJK-A", "SJK-B")
+    }
+    upload = Attachment.objects.create(
+        employer=world.employer,
+        eservice="sick_report",
+        uploaded_by=person,
+        draft=drafts[(person.pk, "SJK-A")],
+        name="intyg.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="0" * 64,
+    )
+    with transaction.atomic():
+        framework._drafts_remove(person, world.employer, "sick_report", {"SJK-A", ""})
+    left = set(Draft.objects.values_list("person_id", "key"))
+    assert left == {(person.pk, "SJK-B"), (other.pk, ""), (other.pk, "SJK-A"), (other.pk, "SJK-B")}
+    upload.refresh_from_db()
+    assert upload.draft_id is None
+    with transaction.atomic():  # nothing to remove: nothing happens
+        framework._drafts_remove(person, world.other, "sick_report", {""})
+    assert Draft.objects.count() == 4

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from django import forms
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from portal import audit
 from portal.audit.constants import EventType
 from portal.common.errors import ApplicationError, ConflictError
-from portal.common.rows import column_list, instances, upsert
+from portal.common.rows import column_list, insert, instances, upsert
 from portal.employers.models import Employer
 from portal.eservices.attachments import attach_to_submission, attachments_purge
 from portal.eservices.models import Draft, IntakeMessage, Submission, new_reference
@@ -211,6 +211,46 @@ class Refused(ApplicationError):
         self.checked = checked
 
 
+#: ``Submission.objects.filter(submitted_by=..., idempotency_key=...).first()``: at most one
+#: (``one_submission_per_key``).
+_BY_KEY_SQL = (
+    "SELECT {s} FROM eservices_submission s WHERE s.submitted_by_id = %s AND s.idempotency_key = %s"
+)
+#: ``Draft.objects.filter(person=..., employer=..., eservice=..., key__in=...).delete()``: the
+#: drafts go, and an attachment uploaded with one (never sent) is kept without its draft
+#: (``on_delete=SET_NULL``) for the purge; the foreign key is checked at commit.
+_DRAFTS_REMOVE_SQL = (
+    "DELETE FROM eservices_draft WHERE person_id = %s AND employer_id = %s AND eservice = %s"
+    ' AND "key" IN ({keys}) RETURNING id'
+)
+_ATTACHMENTS_UNDRAFT_SQL = (
+    "UPDATE eservices_attachment SET draft_id = NULL WHERE draft_id IN ({ids})"
+)
+
+
+def submission_by_key(actor: Person, key: str) -> Submission | None:
+    """The submission ``actor`` sent with idempotency key ``key``, if any."""
+    found = instances(
+        _BY_KEY_SQL.format(s=column_list(Submission, "s")), [actor.pk, key], Submission
+    )
+    return found[0][0] if found else None
+
+
+def _drafts_remove(actor: Person, employer: Employer, eservice: str, keys: set[str]) -> None:
+    """Remove the person's drafts with ``keys`` in the e-service (in the caller's transaction)."""
+    ordered = sorted(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DRAFTS_REMOVE_SQL.format(keys=", ".join(["%s"] * len(ordered))),
+            [actor.pk, employer.pk, eservice, *ordered],
+        )
+        removed = [row[0] for row in cursor.fetchall()]
+        if removed:
+            cursor.execute(
+                _ATTACHMENTS_UNDRAFT_SQL.format(ids=", ".join(["%s"] * len(removed))), removed
+            )
+
+
 def submission_create(
     *,
     eservice: str,
@@ -224,6 +264,7 @@ def submission_create(
     kind: Submission.Kind = Submission.Kind.ORIGINAL,
     today: date | None = None,
     draft_key: str = "",
+    known_new: bool = False,
 ) -> tuple[Submission, bool]:
     """Receive a submission: check the rules, store it immutably with a reference number, record
     the event, and remove the draft. Idempotent: the same person with the same key gets the
@@ -232,11 +273,10 @@ def submission_create(
     ``corrects`` (for a correction or a withdrawal) is the case's newest version; the new one is
     the next version of the same case. ``draft_key`` is the key of the draft sent (see
     ``draft_save``): that draft and the e-service's plain one ("") are removed, the person's
-    other drafts in the e-service are kept.
+    other drafts in the e-service are kept. ``known_new``: the caller has just found no
+    submission with the key (``submission_by_key``), so it is not asked again.
     """
-    existing = Submission.objects.filter(
-        submitted_by=actor, idempotency_key=idempotency_key
-    ).first()
+    existing = None if known_new else submission_by_key(actor, idempotency_key)
     if existing is not None:
         return existing, False
     checked = (
@@ -265,18 +305,20 @@ def submission_create(
                         "Ärendet har ändrats sedan du började. Utgå från den senaste versionen.",
                         code="not-newest-version",
                     )
-            submission = Submission.objects.create(
-                reference=new_reference(handler.reference_prefix),
-                case_id=corrects.case_id if corrects else uuid.uuid4(),
-                version=corrects.version + 1 if corrects else 1,
-                kind=kind,
-                eservice=eservice,
-                employer=employer,
-                submitted_by=actor,
-                subject=handler.subject(content),
-                content=content,
-                flags=checked.flags,
-                idempotency_key=idempotency_key,
+            submission = insert(
+                Submission(
+                    reference=new_reference(handler.reference_prefix),
+                    case_id=corrects.case_id if corrects else uuid.uuid4(),
+                    version=corrects.version + 1 if corrects else 1,
+                    kind=kind,
+                    eservice=eservice,
+                    employer=employer,
+                    submitted_by=actor,
+                    subject=handler.subject(content),
+                    content=content,
+                    flags=checked.flags,
+                    idempotency_key=idempotency_key,
+                )
             )
             audit.record(
                 EventType.SUBMISSION_RECEIVED,
@@ -295,17 +337,13 @@ def submission_create(
             )
             attach_to_submission(submission=submission, content=content, corrects=corrects)
             handler.received(submission, request=request)
-            Draft.objects.filter(
-                person=actor, employer=employer, eservice=eservice, key__in={draft_key, ""}
-            ).delete()
+            _drafts_remove(actor, employer, eservice, {draft_key, ""})
             # The agency's systems get it through the intake feed (an outbox in this transaction).
-            IntakeMessage.objects.create(submission=submission)
+            insert(IntakeMessage(submission=submission))
             transaction.on_commit(_publish_intake)
     except IntegrityError:
         # The same key at the same moment from a second request: the first one won.
-        winner = Submission.objects.filter(
-            submitted_by=actor, idempotency_key=idempotency_key
-        ).first()
+        winner = submission_by_key(actor, idempotency_key)
         if winner is None:
             raise
         return winner, False

@@ -271,7 +271,7 @@ def submission_check(request: HttpRequest, public_id: UUID, code: str) -> HttpRe
     draft = framework.draft_for(person=actor, employer=employer, eservice=code)
     token = request.POST.get("token", "")
     if request.method == "POST" and token:
-        done = Submission.objects.filter(submitted_by=actor, idempotency_key=token).first()
+        done = framework.submission_by_key(actor, token)
         if done is not None:  # already received (a double click, or back and send again)
             return redirect(_url("submission", employer, code, reference=done.reference))
     if draft is None or not draft.data.get("valid"):
@@ -288,6 +288,8 @@ def submission_check(request: HttpRequest, public_id: UUID, code: str) -> HttpRe
                 actor=actor,
                 content=content,
                 idempotency_key=token or draft.token,
+                # The posted token was looked up just above.
+                known_new=bool(token),
                 request=request,
                 corrects=draft.corrects,
                 kind=Submission.Kind.CORRECTION if draft.corrects else Submission.Kind.ORIGINAL,
