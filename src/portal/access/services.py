@@ -148,12 +148,6 @@ def _read_memberships_in_force(person_id: int) -> list[LayoutMembership]:
     ]
 
 
-#: The one statement of a decision: the person's memberships in force at the employer, each with
-#: its grant in force for the e-service (none when no e-service is asked about, and none for an
-#: administrator membership). Written out rather than built by the ORM on every call, because
-#: building the query cost some 20 times as much as running it; it states the same rules as
-#: ``MembershipQuerySet.active`` and ``GrantQuerySet.in_force``, and tests/access/test_can_queries.py
-#: and ``make bench`` check the answers against them.
 #: A membership ``m`` in force (parameters: now, twice).
 _MEMBERSHIP_IN_FORCE = (
     "m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
@@ -166,7 +160,13 @@ _GRANT_IN_FORCE = (
     " AND g.ended_at IS NULL AND g.valid_from <= %s"
     " AND (g.valid_until IS NULL OR g.valid_until >= %s)"
 )
-# Composed of the constant fragments above; every value is a parameter.
+#: The one statement of a decision: the person's memberships in force at the employer, each with
+#: its grant in force for the e-service (none when no e-service is asked about, and none for an
+#: administrator membership). Written out rather than built by the ORM on every call, because
+#: building the query cost some 20 times as much as running it; it states the same rules as
+#: ``MembershipQuerySet.active`` and ``GrantQuerySet.in_force``, and tests/access/test_can_queries.py
+#: and ``make bench`` check the answers against them.
+#: Composed of the constant fragments above; every value is a parameter.
 _DECISION_SQL = (
     "SELECT m.role, g.level FROM access_membership m"  # noqa: S608
     f" LEFT JOIN access_grant g ON {_GRANT_IN_FORCE}"
