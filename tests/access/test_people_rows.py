@@ -127,3 +127,53 @@ def test_a_persons_history_is_what_the_template_gave(language: str) -> None:
     assert rendered == expected.replace("\n", "")
     assert "&lt;b&gt;" in rendered
     assert rendered.count("– 2026-07-01 (") == 4
+
+
+@pytest.mark.parametrize(
+    "asked", [None, "", "1", "2", "3", "0", "-1", "999", "abc", "2.5", "2.0", " 2"], ids=repr
+)
+def test_a_page_read_with_its_count_is_the_paginators(asked: str | None) -> None:
+    """The page of people and their number, read in one statement, are what ``get_page`` gives
+    for every sort and filter and any page asked for (past the last, not a number, none)."""
+    from django.core.paginator import Paginator  # noqa: PLC0415
+
+    from portal.access import selectors  # noqa: PLC0415
+    from portal.access.views import PAGE_SIZE, _page_with_count  # noqa: PLC0415
+
+    world = build_world()
+    for n in range(2 * PAGE_SIZE + 3):
+        membership(world.employer, PersonFactory(surname=f"Efternamn{n % 7}"), Role.USER)
+    asked_for = [
+        {},
+        {"sort": selectors.Sort.ADDED},
+        {"sort": selectors.Sort.REVIEWED},
+        {"role": Role.ADMINISTRATOR},
+        {"search": "Efternamn3"},
+        {"search": "ingen sådan"},
+    ]
+    for filters in asked_for:
+        queryset = selectors.people(world.employer, prefetch=False, **filters)
+        expected = Paginator(queryset, PAGE_SIZE).get_page(asked)
+        found = _page_with_count(queryset, asked)
+        assert found.number == expected.number, filters
+        assert found.paginator.count == expected.paginator.count, filters
+        assert found.paginator.num_pages == expected.paginator.num_pages, filters
+        assert [p.pk for p in found.object_list] == [p.pk for p in expected.object_list], filters
+        assert (found.has_next(), found.has_previous()) == (
+            expected.has_next(),
+            expected.has_previous(),
+        )
+
+
+def test_the_list_of_people_reads_its_first_page_and_count_in_one_statement() -> None:
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    world = build_world()
+    client = logged_in(world.people["admin"])
+    with CaptureQueriesContext(connection) as asked:
+        page = client.get(f"/arbetsgivare/{world.employer.public_id}/behorigheter/")
+    assert page.status_code == 200
+    counts = [q["sql"] for q in asked if q["sql"].startswith('SELECT COUNT(*) AS "__count"')]
+    assert counts == []
+    assert "4 personer" in page.content.decode()

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -113,6 +114,25 @@ _ROW_FIELDS = ("public_id", *DISPLAY_NAME_FIELDS)
 _ROW_PLACEHOLDER = UUID("00000000-0000-4000-8000-000000000000")
 
 
+def _page_with_count(queryset: QuerySet[Person], asked: str | None) -> Page[Person]:
+    """``Paginator(queryset, PAGE_SIZE).get_page(asked)``, with the page read together with the
+    number of people (``COUNT(*) OVER ()``): one statement instead of the count and the page. A
+    page with nobody on it (past the last, or an empty list) is left to ``get_page``'s rules."""
+    paginator = Paginator(queryset, PAGE_SIZE)
+    try:
+        number = int(asked) if asked else 1
+    except ValueError:
+        number = 1
+    if number >= 1:
+        start = (number - 1) * PAGE_SIZE
+        rows = list(queryset.annotate(_total=Window(Count("*")))[start : start + PAGE_SIZE])
+        if rows:
+            # Paginator.count is a cached property: the count read with the page is kept.
+            paginator.count = rows[0]._total
+            return Page(rows, number, paginator)
+    return paginator.get_page(asked)
+
+
 @requires(Permission.ACCESS_VIEW)
 @read_only
 def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
@@ -128,7 +148,7 @@ def people_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         sort=values.get("sort", "") or selectors.Sort.NAME,
         prefetch=False,
     ).only(*_ROW_FIELDS)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+    page = _page_with_count(queryset, request.GET.get("sida"))
     people = list(page.object_list)
     audit.record_read(
         EventType.ACCESS_PEOPLE_VIEWED,
