@@ -1,6 +1,6 @@
-"""The employer's page's written-out reads (``employers.selectors``) give what the ORM's
-statement of the same rules gives: administrators in force by surname, acceptances newest first
-with who and how, and the open request to leave."""
+"""The employer's page's written-out read (``employers.selectors.page_facts``, one statement)
+gives what the ORM's statement of the same rules gives: administrators in force by surname,
+acceptances newest first with who and how, and the open request to leave."""
 
 from __future__ import annotations
 
@@ -45,13 +45,15 @@ def test_the_administrators_are_the_orms_active_ones_by_surname() -> None:
         .select_related("person")
         .order_by("person__surname", "id")
     ]
-    found = selectors.administrator_names(employer)
+    found = selectors.page_facts(employer).administrators
     assert found == expected
     surnames = [name.rsplit(" ", 1)[-1] for name in found]
     assert {"Andersson", "Fors", "Öberg"} <= set(surnames)
     assert not {"Berg", "Carlsson", "Dahl", "Ek", "Grip"} & set(surnames)
     assert any(name.endswith("-****") for name in found)
-    assert selectors.administrator_names(world.other) == [display_name(world.people["other_admin"])]
+    assert selectors.page_facts(world.other).administrators == [
+        display_name(world.people["other_admin"])
+    ]
 
 
 def test_the_acceptances_are_the_orms_newest_first() -> None:
@@ -95,7 +97,7 @@ def test_the_acceptances_are_the_orms_newest_first() -> None:
     ]
     found = [
         (a.version, a.accepted_at, a.channel_label, a.accepted_by)
-        for a in selectors.acceptances(employer)
+        for a in selectors.page_facts(employer).acceptances
     ]
     assert found == expected
     assert [version for version, *_rest in found] == ["2026-2", "2026-1"]
@@ -106,15 +108,65 @@ def test_the_acceptances_are_the_orms_newest_first() -> None:
 def test_the_open_request_to_leave_is_the_received_or_held_one() -> None:
     world = build_world()
     employer = world.employer
-    assert selectors.open_deregistration(employer) is None
+    assert selectors.page_facts(employer).open_deregistration is None
     DeregistrationRequest.objects.create(
         employer=employer, channel="eservice", state="processed", received_on=date(2026, 1, 5)
     )
-    assert selectors.open_deregistration(employer) is None
+    assert selectors.page_facts(employer).open_deregistration is None
     held = DeregistrationRequest.objects.create(
         employer=employer, channel="eservice", state="held", received_on=date(2026, 3, 5)
     )
-    assert selectors.open_deregistration(employer) == date(2026, 3, 5)
-    assert selectors.open_deregistration(world.other) is None
+    assert selectors.page_facts(employer).open_deregistration == date(2026, 3, 5)
+    assert selectors.page_facts(world.other).open_deregistration is None
     DeregistrationRequest.objects.filter(pk=held.pk).update(state="received")
-    assert selectors.open_deregistration(employer) == date(2026, 3, 5)
+    assert selectors.page_facts(employer).open_deregistration == date(2026, 3, 5)
+
+
+def test_the_facts_are_one_statement_and_each_part_keeps_its_own_order() -> None:
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    world = build_world()
+    employer = world.employer
+    for surname in ("Öberg", "Andersson", "Lind"):
+        membership(employer, PersonFactory(surname=surname), Role.ADMINISTRATOR)
+    version = TermsVersion.objects.create(
+        version="2026-1",
+        title_sv="Villkor",
+        title_en="Terms",
+        text_sv="Text",
+        text_en="Text",
+        effective_from=date(2026, 1, 1),
+        published_at=timezone.now(),
+    )
+    for days in (3, 1, 2):
+        TermsAcceptance.objects.create(
+            employer=employer,
+            terms_version=version,
+            channel=TermsAcceptance.Channel.PAPER,
+            accepted_at=timezone.now() - timedelta(days=days),
+        )
+    DeregistrationRequest.objects.create(
+        employer=employer, channel="eservice", state="received", received_on=date(2026, 2, 1)
+    )
+    with CaptureQueriesContext(connection) as asked:
+        facts = selectors.page_facts(employer)
+    assert len(asked) == 1
+    expected_names = [
+        display_name(m.person)
+        for m in Membership.objects.active()
+        .filter(employer=employer, role=Role.ADMINISTRATOR)
+        .select_related("person")
+        .order_by("person__surname", "id")
+    ]
+    assert facts.administrators == expected_names
+    assert [a.accepted_at for a in facts.acceptances] == sorted(
+        (a.accepted_at for a in facts.acceptances), reverse=True
+    )
+    assert len(facts.acceptances) == 3
+    assert facts.open_deregistration == date(2026, 2, 1)
+    # Nothing of any part: an employer of no one.
+    from portal.employers.models import Employer  # noqa: PLC0415
+
+    empty = Employer.objects.create(organisation_number="5599067891", name="Tomma AB")
+    assert selectors.page_facts(empty) == selectors.PageFacts([], [], None)

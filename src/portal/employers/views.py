@@ -239,19 +239,20 @@ def employer_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     allowed = permissions(person, employer=employer)
     may_administer = Permission.ACCESS_VIEW in allowed
     usable = eservices_for(person, employer)
+    facts = selectors.page_facts(employer)
     return render(
         request,
         "employers/employer.html",
         {
             "employer": employer,
-            "administrators": selectors.administrator_names(employer),
-            "acceptances": selectors.acceptances(employer),
+            "administrators": facts.administrators,
+            "acceptances": facts.acceptances,
             "may_deregister": Permission.EMPLOYER_DEREGISTER in allowed,
             "may_administer": may_administer,
             "review": review_status(employer) if may_administer else None,
             "eservices": usable,
             "announcements": shown_at_employer(person, employer, usable=usable),
-            "open_deregistration": selectors.open_deregistration(employer),
+            "open_deregistration": facts.open_deregistration,
         },
     )
 
