@@ -12,12 +12,35 @@ from django.utils import timezone
 from portal.access.models import Membership, Role
 from portal.access.templatetags.people_tags import display_name
 from portal.employers import selectors
-from portal.employers.models import DeregistrationRequest
+from portal.employers.models import DeregistrationRequest, Employer
 from portal.terms.models import TermsAcceptance, TermsVersion
 from tests.access.world import build_world, membership
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _orm_administrators(employer: Employer) -> list[str]:
+    """The ORM's statement of the administrators the page shows."""
+    return [
+        display_name(m.person)
+        for m in Membership.objects.active()
+        .filter(employer=employer, role=Role.ADMINISTRATOR)
+        .select_related("person")
+        .order_by("person__surname", "id")
+    ]
+
+
+def _terms_version(version: str) -> TermsVersion:
+    return TermsVersion.objects.create(
+        version=version,
+        title_sv=f"Villkor {version}",
+        title_en=f"Terms {version}",
+        text_sv="Text",
+        text_en="Text",
+        effective_from=date(2026, 1, 1),
+        published_at=timezone.now(),
+    )
 
 
 def test_the_administrators_are_the_orms_active_ones_by_surname() -> None:
@@ -38,15 +61,8 @@ def test_the_administrators_are_the_orms_active_ones_by_surname() -> None:
     # A user is not an administrator; someone not yet logged in shows masked.
     membership(employer, PersonFactory(surname="Grip"), Role.USER)
     membership(employer, PersonFactory(given_name="", surname=""), Role.ADMINISTRATOR)
-    expected = [
-        display_name(m.person)
-        for m in Membership.objects.active()
-        .filter(employer=employer, role=Role.ADMINISTRATOR)
-        .select_related("person")
-        .order_by("person__surname", "id")
-    ]
     found = selectors.page_facts(employer).administrators
-    assert found == expected
+    assert found == _orm_administrators(employer)
     surnames = [name.rsplit(" ", 1)[-1] for name in found]
     assert {"Andersson", "Fors", "Öberg"} <= set(surnames)
     assert not {"Berg", "Carlsson", "Dahl", "Ek", "Grip"} & set(surnames)
@@ -59,18 +75,7 @@ def test_the_administrators_are_the_orms_active_ones_by_surname() -> None:
 def test_the_acceptances_are_the_orms_newest_first() -> None:
     world = build_world()
     employer = world.employer
-    first, second = (
-        TermsVersion.objects.create(
-            version=version,
-            title_sv=f"Villkor {version}",
-            title_en=f"Terms {version}",
-            text_sv="Text",
-            text_en="Text",
-            effective_from=date(2026, 1, 1),
-            published_at=timezone.now(),
-        )
-        for version in ("2026-1", "2026-2")
-    )
+    first, second = (_terms_version(version) for version in ("2026-1", "2026-2"))
     TermsAcceptance.objects.create(
         employer=employer,
         terms_version=first,
@@ -130,15 +135,7 @@ def test_the_facts_are_one_statement_and_each_part_keeps_its_own_order() -> None
     employer = world.employer
     for surname in ("Öberg", "Andersson", "Lind"):
         membership(employer, PersonFactory(surname=surname), Role.ADMINISTRATOR)
-    version = TermsVersion.objects.create(
-        version="2026-1",
-        title_sv="Villkor",
-        title_en="Terms",
-        text_sv="Text",
-        text_en="Text",
-        effective_from=date(2026, 1, 1),
-        published_at=timezone.now(),
-    )
+    version = _terms_version("2026-1")
     for days in (3, 1, 2):
         TermsAcceptance.objects.create(
             employer=employer,
@@ -152,21 +149,12 @@ def test_the_facts_are_one_statement_and_each_part_keeps_its_own_order() -> None
     with CaptureQueriesContext(connection) as asked:
         facts = selectors.page_facts(employer)
     assert len(asked) == 1
-    expected_names = [
-        display_name(m.person)
-        for m in Membership.objects.active()
-        .filter(employer=employer, role=Role.ADMINISTRATOR)
-        .select_related("person")
-        .order_by("person__surname", "id")
-    ]
-    assert facts.administrators == expected_names
+    assert facts.administrators == _orm_administrators(employer)
     assert [a.accepted_at for a in facts.acceptances] == sorted(
         (a.accepted_at for a in facts.acceptances), reverse=True
     )
     assert len(facts.acceptances) == 3
     assert facts.open_deregistration == date(2026, 2, 1)
     # Nothing of any part: an employer of no one.
-    from portal.employers.models import Employer  # noqa: PLC0415
-
     empty = Employer.objects.create(organisation_number="5599067891", name="Tomma AB")
     assert selectors.page_facts(empty) == selectors.PageFacts([], [], None)
