@@ -129,14 +129,15 @@ def _field(form: forms.Form, name: str, **extra: Any) -> str:
 
 
 #: The template each field was rendered with before ``{% field %}`` (``includes/field.html``,
-#: given ``field_facts`` as ``f``), kept as the reference the tag is held to.
+#: given ``field_facts`` as ``f``), kept as the reference the tag is held to; its two identical
+#: fieldset branches (a radio group, a group of check boxes) are one here.
 _FIELD_TEMPLATE = (
     "{% load choices %}"
-    """{% if f.kind == "checkboxes" %}
+    """{% if f.kind == "checkboxes" or f.kind == "radio" %}
 <fieldset class="fieldset portal-field{% if f.errors %} portal-field--error{% endif %}" id="{{ f.auto_id }}"{% if f.errors %} aria-describedby="{{ f.auto_id }}-error"{% endif %}>
   <legend class="label fieldset__label">{{ f.label }}</legend>
   {% if f.errors %}<p class="portal-field__error" id="{{ f.auto_id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
-  {% choice_inputs field "checkbox" %}
+  {% if f.kind == "radio" %}{% choice_inputs field "radio" %}{% else %}{% choice_inputs field "checkbox" %}{% endif %}
 </fieldset>
 {% elif f.kind == "textarea" %}
 <div class="textarea-field portal-field{% if f.errors %} portal-field--error{% endif %}">
@@ -150,12 +151,6 @@ _FIELD_TEMPLATE = (
   <input class="checkbox__input" type="checkbox" name="{{ f.name }}" id="{{ f.id }}"{% if f.value %} checked{% endif %}{% if f.errors %} aria-invalid="true" aria-describedby="{{ f.id }}-error"{% endif %}>
   <label class="checkbox__label" for="{{ f.id }}">{{ f.label }}</label>
 </div>
-{% elif f.kind == "radio" %}
-<fieldset class="fieldset portal-field{% if f.errors %} portal-field--error{% endif %}" id="{{ f.auto_id }}"{% if f.errors %} aria-describedby="{{ f.auto_id }}-error"{% endif %}>
-  <legend class="label fieldset__label">{{ f.label }}</legend>
-  {% if f.errors %}<p class="portal-field__error" id="{{ f.auto_id }}-error">{% for error in f.errors %}{{ error }} {% endfor %}</p>{% endif %}
-  {% choice_inputs field "radio" %}
-</fieldset>
 {% elif f.kind == "select" %}
 <div class="select-field portal-field{% if f.errors %} portal-field--error{% endif %}">
   <label class="label" for="{{ f.id }}">{{ f.label }}{% if f.help_text %}<span class="label__description">{{ f.help_text }}</span>{% endif %}</label>
