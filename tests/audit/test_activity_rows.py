@@ -3,7 +3,6 @@ render them gave: every kind of actor, subject and outcome, escaped, in Swedish 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from itertools import product
 
@@ -13,6 +12,7 @@ from django.utils import timezone, translation
 
 from portal.audit.selectors import ActivityRow, PersonShown
 from portal.audit.views import _rows_html
+from tests.markup import normalised
 
 #: The template the rows were rendered with before (activity.html's loop), kept here as the
 #: reference the view's rows are held to.
@@ -62,17 +62,13 @@ def _rows() -> list[ActivityRow]:
     return rows
 
 
-def _normalised(html: str) -> str:
-    return re.sub(r">\s+<", "><", html).strip()
-
-
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_the_rows_are_what_the_template_gave(language: str) -> None:
     rows = _rows()
     with translation.override(language):
         expected = _TEMPLATE.render(Context({"rows": rows}))
         found = _rows_html(rows)
-    assert _normalised(found) == _normalised(expected)
+    assert normalised(found) == normalised(expected)
     assert found.count("<tr ") == len(rows) == 40
     assert "<b>" not in found
     assert "Åsa &lt;b&gt;Öberg&lt;/b&gt; &amp; Co" in found

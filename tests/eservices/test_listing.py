@@ -256,3 +256,67 @@ def test_the_sending_paths_written_out_statements_are_the_orms() -> None:
     with transaction.atomic():  # nothing to remove: nothing happens
         framework._drafts_remove(person, world.other, "sick_report", {""})
     assert Draft.objects.count() == 4
+
+
+def test_the_reports_about_one_employee_are_the_orms() -> None:
+    """The sick-leave report's overlap check reads every version of the employer's reports about
+    the employee, each case's newest first, leaving out a correction's own case: what the ORM's
+    expression gives."""
+    from portal.eservices.sick_report.handler import same_employee  # noqa: PLC0415
+
+    world = build_world()
+    person = world.people["user_submit"]
+    cases = [uuid.uuid4() for _ in range(3)]
+    made = 0
+    for n, case in enumerate(cases):
+        for version in range(1, 2 + n):
+            made += 1
+            _version(
+                f"SJK-SAME-{made}",
+                case,
+                version,
+                employer=world.employer,
+                submitted_by=person,
+                subject="19811228-9874",
+                content={"first_day": f"2026-0{n + 1}-01"},
+                idempotency_key=f"same-{made}",
+            )
+    # Another employee, another e-service and another employer are not read.
+    _version(
+        "SJK-SAME-X1",
+        uuid.uuid4(),
+        1,
+        employer=world.employer,
+        submitted_by=person,
+        subject="19790101-1234",
+        content={},
+        idempotency_key="same-x1",
+    )
+    _version(
+        "SJK-SAME-X2",
+        uuid.uuid4(),
+        1,
+        employer=world.other,
+        submitted_by=person,
+        subject="19811228-9874",
+        content={},
+        idempotency_key="same-x2",
+    )
+    Submission.objects.create(
+        reference="SJK-SAME-X3",
+        eservice="work_aids",
+        employer=world.employer,
+        submitted_by=person,
+        subject="19811228-9874",
+        content={},
+        idempotency_key="same-x3",
+    )
+    orm = Submission.objects.filter(
+        employer=world.employer, eservice="sick_report", subject="19811228-9874"
+    ).order_by("case_id", "-version")
+    for leaving_out in (None, cases[1], uuid.uuid4()):
+        expected = orm if leaving_out is None else orm.exclude(case_id=leaving_out)
+        found = same_employee(world.employer, "19811228-9874", leaving_out)
+        assert [_columns(s) for s in found] == [_columns(s) for s in expected]
+        assert len(found) == (6 if leaving_out is None or leaving_out not in cases else 4)
+    assert same_employee(world.employer, "20000101-0000") == []

@@ -3,13 +3,14 @@ value, id, label and whether it is selected, groups as ``<optgroup>``, everythin
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from django import forms
 from django.template import Context, Template
+
+from tests.markup import normalised
 
 GROUPED = [
     ("", "Alla"),
@@ -170,10 +171,6 @@ _FIELD_TEMPLATE = (
 )
 
 
-def _normalised(html: str) -> str:
-    return re.sub(r">\s+<", "><", html).strip()
-
-
 @pytest.mark.parametrize("bound", [True, False], ids=["with errors", "unbound"])
 @pytest.mark.parametrize("name", ["text", "email", "long", "agree", "pick", "several", "chosen"])
 def test_the_field_tag_gives_what_the_field_template_gave(name: str, *, bound: bool) -> None:
@@ -187,7 +184,7 @@ def test_the_field_tag_gives_what_the_field_template_gave(name: str, *, bound: b
         expected = Template(_FIELD_TEMPLATE).render(
             Context({"field": form[name], "f": field_facts(form[name]), **rows})
         )
-        assert _normalised(_field(form, name, **rows)) == _normalised(expected), (name, rows)
+        assert normalised(_field(form, name, **rows)) == normalised(expected), (name, rows)
 
 
 def test_each_kind_of_field_renders_the_fkui_way_with_its_errors() -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any, ClassVar
+from uuid import UUID
 
 from django.conf import settings
+from django.db import connections, router
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.common import rows
 from portal.employers.models import Employer
 from portal.eservices.framework import Checked, Handler
 from portal.eservices.models import Submission
@@ -21,6 +24,36 @@ from portal.identity.numbers import mask_personal_number
 #: Day 15 of the sickness is the first day the report may be made; day 21 the last in time.
 FIRST_DAY_TO_REPORT = 14
 LAST_DAY_IN_TIME = 20
+
+
+#: Every version of the employer's sick-leave reports about one employee, each case's newest
+#: first; the condition on the case left out (a correction's own) is added when there is one.
+_SAME_EMPLOYEE_SQL = (
+    "SELECT {s} FROM eservices_submission s"
+    " WHERE s.employer_id = %s AND s.eservice = 'sick_report' AND s.subject = %s{leaving_out}"
+    " ORDER BY s.case_id, s.version DESC"
+)
+
+
+def same_employee(
+    employer: Employer, subject: str, leaving_out: UUID | None = None
+) -> list[Submission]:
+    """Every version of ``employer``'s sick-leave reports about the employee ``subject`` but the
+    case ``leaving_out``, each case's newest version first. Written out: the ORM's
+    ``Submission.objects.filter(employer=employer, eservice="sick_report", subject=subject)
+    .order_by("case_id", "-version")`` (``.exclude(case_id=leaving_out)``) took most of a report's
+    checking (tests/eservices/test_listing.py holds the two together)."""
+    params: list[Any] = [employer.pk, subject]
+    if leaving_out is not None:
+        case = Submission._meta.get_field("case_id")
+        params.append(
+            case.get_db_prep_value(leaving_out, connections[router.db_for_read(Submission)])
+        )
+    sql = _SAME_EMPLOYEE_SQL.format(
+        s=rows.column_list(Submission, "s"),
+        leaving_out=" AND s.case_id <> %s" if leaving_out is not None else "",
+    )
+    return [found for (found,) in rows.instances(sql, params, Submission)]
 
 
 def _day(text: str | None) -> date | None:
@@ -74,11 +107,9 @@ class SickReport(Handler):
         self, employer: Employer, content: dict[str, Any], first: date, corrects: Submission | None
     ) -> Submission | None:
         last = _day(content.get("last_day")) or date.max
-        candidates = Submission.objects.filter(
-            employer=employer, eservice="sick_report", subject=self.subject(content)
-        ).order_by("case_id", "-version")
-        if corrects is not None:
-            candidates = candidates.exclude(case_id=corrects.case_id)
+        candidates = same_employee(
+            employer, self.subject(content), None if corrects is None else corrects.case_id
+        )
         newest: dict[Any, Submission] = {}
         for submission in candidates:
             newest.setdefault(submission.case_id, submission)
