@@ -369,6 +369,7 @@ TEMPLATES = [
                 "portal.employers.context_processors.acting_for",
                 "portal.backoffice.context_processors.staff_member",
                 "portal.notices.context_processors.outage_banner",
+                "portal.web.context_processors.csrf",
             ],
         },
     },
