@@ -225,13 +225,23 @@ def test_a_decision_about_no_eservice_gives_what_the_decision_statement_gives(
     }
 
 
-def test_the_employer_read_with_the_decision_is_what_the_two_reads_give(employer: Employer) -> None:
-    """An e-service page reads the employer and the decision's rows in one statement: the same
-    employer as ``first_by`` and the same rows as the decision's own statement, for memberships
-    and grants in every state; nothing for an id no employer has."""
+def test_the_employer_read_with_the_decision_is_what_the_three_reads_give(
+    employer: Employer,
+) -> None:
+    """An e-service page reads the person's memberships in force with their employers and grants
+    in one statement: the same employer as ``first_by``, the same rows as the decision's own
+    statement and the same memberships as the layout's statement, for memberships and grants in
+    every state; nothing for an id no employer has."""
     import uuid  # noqa: PLC0415
 
-    from portal.access.services import _read_roles_and_levels, employer_deciding  # noqa: PLC0415
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    from portal.access.services import (  # noqa: PLC0415
+        _read_roles_and_levels,
+        employer_deciding,
+        memberships_in_force,
+    )
     from portal.common import memo  # noqa: PLC0415
     from portal.common.rows import first_by  # noqa: PLC0415
 
@@ -253,9 +263,12 @@ def test_the_employer_read_with_the_decision_is_what_the_two_reads_give(employer
     for person in people:
         for place in (employer, other):
             for code in CODES:
-                with memo.request_scope():
+                with memo.request_scope(), CaptureQueriesContext(connection) as asked:
                     found = employer_deciding(place.public_id, person, code)
+                    statements = len(asked)
                     assert found is not None
+                    layout = memberships_in_force(person)  # kept: no statement more
+                    statements_after = len(asked)
                     assert {
                         f.attname: getattr(found, f.attname) for f in Employer._meta.fields
                     } == {
@@ -268,6 +281,12 @@ def test_the_employer_read_with_the_decision_is_what_the_two_reads_give(employer
                 expected = sorted(_read_roles_and_levels(person.pk, place.pk, code))
                 assert sorted(kept) == expected
                 answers.add(tuple(expected))
+                in_force = memberships_in_force(person)  # outside a request: read afresh
+                assert layout == in_force
+                # One statement, and a second for an employer where the person has no
+                # membership in force (read by itself).
+                there = any(m.employer.pk == place.pk for m in in_force)
+                assert statements == statements_after == (1 if there else 2)
     assert len(answers) >= 4
     for missing in (uuid.uuid4(), "not an id", ""):
         assert employer_deciding(missing, people[0], "sick_report") is None

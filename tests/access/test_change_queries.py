@@ -172,3 +172,36 @@ def test_the_grant_an_administrator_revokes_is_the_orms() -> None:
     assert found == 2 * Grant.objects.count()
     assert grant_of(world.employer, world.people["user_submit"], "not a uuid") is None
     assert grant_of(world.employer, world.people["user_submit"], "") is None
+
+
+def test_the_person_at_an_employer_is_the_orms() -> None:
+    """A person's page finds the person with one statement: the person with the public id who has
+    or has had a membership at the employer, as the ORM's expression gives; nobody for someone
+    only of another employer, an unknown id, or no id at all."""
+    import uuid  # noqa: PLC0415
+
+    from portal.access.selectors import person_of  # noqa: PLC0415
+    from portal.identity.models import Person  # noqa: PLC0415
+
+    world = _world()
+    elsewhere = PersonFactory(given_name="Annanstans")
+    membership(world.other, elsewhere, Role.USER)
+    left = PersonFactory(given_name="Slutat")
+    gone = membership(world.employer, left, Role.USER)
+    Membership.objects.filter(pk=gone.pk).update(ended_at=timezone.now(), end_reason="slutat")
+    nobody = PersonFactory(given_name="Ingen")
+    people = [*world.people.values(), elsewhere, left, nobody]
+    found_any = found_none = 0
+    for place in (world.employer, world.other):
+        for person in people:
+            expected = Person.objects.filter(
+                public_id=person.public_id, memberships__employer=place
+            ).first()
+            for asked in (person.public_id, str(person.public_id)):
+                assert _columns(person_of(place, asked)) == _columns(expected)
+            found_any += expected is not None
+            found_none += expected is None
+        for missing in (uuid.uuid4(), "inte-ett-id", ""):
+            assert person_of(place, missing) is None
+    assert found_any >= 6
+    assert found_none >= 3

@@ -82,20 +82,40 @@ def _world() -> Person:
     return person
 
 
-def test_the_memberships_in_force_are_the_orms_active_ones() -> None:
+@pytest.mark.parametrize(
+    "eservice", [None, "sick_report", "work_aids"], ids=["none", "sick", "aids"]
+)
+def test_the_memberships_in_force_are_the_orms_active_ones(eservice: str | None) -> None:
+    """The layout's memberships and their employers (every column), read alone or with the
+    grants of an e-service (an e-service's page): the ORM's active memberships, by name."""
+    from portal.access.services import _read_memberships  # noqa: PLC0415
+
     person = _world()
-    expected = [
-        (m.role, m.employer.pk, m.employer.public_id, m.employer.name, m.employer.state)
-        for m in Membership.objects.active()
+    active = list(
+        Membership.objects.active()
         .filter(person=person)
         .select_related("employer")
         .order_by("employer__name", "id")
+    )
+    expected = [
+        (m.role, m.employer.pk, m.employer.public_id, m.employer.name, m.employer.state)
+        for m in active
     ]
+    read = _read_memberships(person.pk, eservice)
     found = [
         (m.role, m.employer.pk, m.employer.public_id, m.employer.name, m.employer.state)
-        for m in memberships_in_force(person)
+        for m in (memberships_in_force(person) if eservice is None else read.shown)
     ]
     assert found == expected
+    assert {
+        public_id: {f.attname: getattr(e, f.attname) for f in Employer._meta.concrete_fields}
+        for public_id, e in read.employers.items()
+    } == {
+        m.employer.public_id: {
+            f.attname: getattr(m.employer, f.attname) for f in Employer._meta.concrete_fields
+        }
+        for m in active
+    }
     assert {name for _r, _pk, _id, name, _s in found} == {
         "Radbolaget 00 AB",
         "Radbolaget 01 AB",

@@ -32,7 +32,7 @@ from portal.access.services import (
     require,
 )
 from portal.audit.constants import EventType
-from portal.common.rows import column_list, first_by, instances
+from portal.common.rows import column_list, instances
 from portal.employers.models import Employer
 from portal.eservices import registry
 from portal.identity.eidas_identifiers import InvalidEidasIdentifier, normalise_eidas_identifier
@@ -77,23 +77,33 @@ def employer_for(
 def person_at(request: HttpRequest, employer: Employer, person_public_id: UUID | str) -> Person:
     """A person who has or has had access at ``employer``; an audited 404 for anyone else (an
     address naming someone of another employer is a probe worth knowing about)."""
-    # ``Person.objects.filter(public_id=..., memberships__employer=...).first()`` written out.
-    person = first_by(Person, "public_id", person_public_id)
-    if person is not None and not _has_been_at(employer, person):
-        person = None
+    person = person_of(employer, person_public_id)
     if person is None:
         refuse_not_found(request, employer, person=str(person_public_id))
     assert person is not None  # noqa: S101 (_not_found raises)
     return person
 
 
-def _has_been_at(employer: Employer, person: Person) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM access_membership WHERE employer_id = %s AND person_id = %s LIMIT 1",
-            [employer.pk, person.pk],
-        )
-        return cursor.fetchone() is not None
+#: The person with a public id who has or has had a membership at an employer.
+_PERSON_OF_SQL = (
+    "SELECT {p} FROM identity_person p WHERE p.public_id = %s AND EXISTS"
+    " (SELECT 1 FROM access_membership m WHERE m.employer_id = %s AND m.person_id = p.id)"
+)
+
+
+def person_of(employer: Employer, person_public_id: UUID | str) -> Person | None:
+    """The person with ``person_public_id`` if they have or have had a membership at
+    ``employer``, else None: ``Person.objects.filter(public_id=..., memberships__employer=...)
+    .first()`` written out as one statement (tests/access/test_change_queries.py)."""
+    key = Person._meta.get_field("public_id")
+    try:
+        prepared = key.get_db_prep_value(key.to_python(person_public_id), connection)
+    except (ValidationError, ValueError, TypeError):  # not an id: nobody has it
+        return None
+    found = instances(
+        _PERSON_OF_SQL.format(p=column_list(Person, "p")), [prepared, employer.pk], Person
+    )
+    return found[0][0] if found else None
 
 
 #: ``Grant.objects.filter(public_id=..., membership__employer=..., membership__person=...)

@@ -8,6 +8,7 @@ who may do what.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -102,17 +103,6 @@ class LayoutMembership:
     employer: LayoutEmployer
 
 
-#: The person's memberships in force, with their employers, by name: ``MembershipQuerySet.active``
-#: written out (as ``_DECISION_SQL``, for the CPU the ORM spends building it;
-#: tests/access/test_layout_queries.py checks it).
-_LAYOUT_SQL = (
-    "SELECT m.role, e.id, e.public_id, e.name, e.state FROM access_membership m"
-    " JOIN employers_employer e ON e.id = m.employer_id"
-    " WHERE m.person_id = %s AND {membership_in_force}"
-    " ORDER BY e.name, m.id"
-)
-
-
 def memberships_in_force(person: Person) -> list[LayoutMembership]:
     """``person``'s memberships in force now, with their employers, by the employer's name: what
     the layout shows, and what a decision about no e-service needs (``_roles_and_levels``). Read
@@ -122,30 +112,7 @@ def memberships_in_force(person: Person) -> list[LayoutMembership]:
 
 def memberships_in_force_by_id(person_id: int) -> list[LayoutMembership]:
     """``memberships_in_force`` of the person with key ``person_id``."""
-    return memo.remembered(
-        ("access.memberships_in_force", person_id), lambda: _read_memberships_in_force(person_id)
-    )
-
-
-def _read_memberships_in_force(person_id: int) -> list[LayoutMembership]:
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _LAYOUT_SQL.format(membership_in_force=_MEMBERSHIP_IN_FORCE), [person_id, now, now]
-        )
-        rows = cursor.fetchall()
-    return [
-        LayoutMembership(
-            role=role,
-            employer=LayoutEmployer(
-                pk=pk,
-                public_id=public_id if isinstance(public_id, UUID) else UUID(str(public_id)),
-                name=name,
-                state=state,
-            ),
-        )
-        for role, pk, public_id, name, state in rows
-    ]
+    return _memberships(person_id, None).shown
 
 
 #: A membership ``m`` in force (parameters: now, twice).
@@ -172,49 +139,116 @@ _DECISION_SQL = (
     f" LEFT JOIN access_grant g ON {_GRANT_IN_FORCE}"
     f" WHERE m.person_id = %s AND m.employer_id = %s AND {_MEMBERSHIP_IN_FORCE}"
 )
-#: An employer by its public id, each row with one of the person's memberships in force there and
-#: its grant in force for the e-service: the employer and ``_DECISION_SQL``'s rows in one
-#: statement (a row of NULLs for someone with no membership there).
-_EMPLOYER_DECISION_SQL = (
-    "SELECT {e}, m.role, g.level FROM employers_employer e"  # noqa: S608 (constant fragments)
-    " LEFT JOIN access_membership m ON m.employer_id = e.id AND m.person_id = %s"
-    f" AND {_MEMBERSHIP_IN_FORCE}"
-    f" LEFT JOIN access_grant g ON {_GRANT_IN_FORCE}"
-    " WHERE e.public_id = %s"
+#: The person's memberships in force with their employers (every column), by the employer's name:
+#: ``MembershipQuerySet.active`` written out (as ``_DECISION_SQL``, for the CPU the ORM spends
+#: building it; tests/access/test_layout_queries.py and test_can_queries.py check it). Asked about
+#: an e-service, each membership comes with its grant in force for it (``{grants}``: a grant joins
+#: at most once, one open grant per membership and e-service), so that the one statement gives
+#: the layout its memberships, an employer's page its employer and the decision its rows
+#: (``_DECISION_SQL``'s) for every employer among them.
+_MEMBERSHIPS_SQL = (
+    "SELECT m.role, {level}, {e} FROM access_membership m"
+    " JOIN employers_employer e ON e.id = m.employer_id{grants}"
+    " WHERE m.person_id = %s AND {membership_in_force}"
+    " ORDER BY e.name, m.id"
 )
+
+
+@dataclass(frozen=True)
+class _Memberships:
+    """What ``_MEMBERSHIPS_SQL`` gave: the memberships as the layout shows them, and their
+    employers by public id."""
+
+    shown: list[LayoutMembership]
+    employers: dict[UUID, Employer]
+
+
+def _memberships(person_id: int, eservice: str | None) -> _Memberships:
+    """The person's memberships in force (with their grants for ``eservice``), read once per
+    request (``common.memo``)."""
+    return memo.remembered(
+        ("access.memberships", person_id, eservice),
+        lambda: _read_memberships(person_id, eservice),
+    )
+
+
+def _read_memberships(person_id: int, eservice: str | None) -> _Memberships:
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    params: list[object] = [person_id, now, now]
+    if eservice is not None:
+        today = ops.adapt_datefield_value(timezone.localdate())
+        params[:0] = [Role.USER.value, eservice, today, today]
+    fields = list(Employer._meta.concrete_fields)
+    attnames = [field.attname for field in fields]
+    found = read(
+        Employer,
+        _memberships_sql(with_grants=eservice is not None),
+        params,
+        [*columns(Membership, "role"), *columns(Grant, "level"), *fields],
+    )
+    employers: dict[UUID, Employer] = {}
+    decisions: dict[int, list[tuple[str, str | None]]] = {}
+    shown = []
+    for role, level, *values in found:
+        employer = Employer.from_db(connection.alias, attnames, values)
+        employer = employers.setdefault(employer.public_id, employer)
+        decisions.setdefault(employer.pk, []).append((role, level))
+        shown.append(
+            LayoutMembership(
+                role=role,
+                employer=LayoutEmployer(
+                    pk=employer.pk,
+                    public_id=employer.public_id,
+                    name=employer.name,
+                    state=employer.state,
+                ),
+            )
+        )
+    memberships = _Memberships(shown=shown, employers=employers)
+    if eservice is not None:
+        # The same memberships answer the layout and a decision about no e-service ...
+        memo.remembered(("access.memberships", person_id, None), lambda: memberships)
+        # ... and the decision about the e-service at each of their employers.
+        for pk, decision in decisions.items():
+            memo.remembered(("access.decision", person_id, pk, eservice), decision.copy)
+    return memberships
+
+
+@cache
+def _memberships_sql(*, with_grants: bool) -> str:
+    return _MEMBERSHIPS_SQL.format(
+        level="g.level" if with_grants else "NULL",
+        e=column_list(Employer, "e"),
+        grants=f" LEFT JOIN access_grant g ON {_GRANT_IN_FORCE}" if with_grants else "",
+        membership_in_force=_MEMBERSHIP_IN_FORCE,
+    )
 
 
 def employer_deciding(
     public_id: UUID | str, actor: Person | None, eservice: str | None
 ) -> Employer | None:
-    """The employer with ``public_id`` (None if there is none), read in the same statement as
-    what a decision about ``actor`` in ``eservice`` needs, which is kept for the rest of the
-    request (``common.memo``): an e-service page reads one statement instead of two. Without an
-    e-service the decision shares the layout's statement instead (``_roles_and_levels``)."""
-    if actor is None or not actor.is_active or eservice is None or registry.get(eservice) is None:
+    """The employer with ``public_id`` (None if there is none) for a decision about ``actor``
+    (in ``eservice``). The person's memberships in force are read with their employers (and
+    their grants for the e-service) in one statement, which gives the layout its memberships,
+    the page its employer and the decision its rows, all kept for the rest of the request
+    (``common.memo``): an employer's page reads one statement where it read two. An employer
+    where the person has no membership in force is read by itself (and the decision has no
+    rows)."""
+    if actor is None or not actor.is_active:
         return first_by(Employer, "public_id", public_id)
+    if eservice is not None and registry.get(eservice) is None:
+        eservice = None  # no such e-service: nothing is allowed in it (``can``)
     key = Employer._meta.get_field("public_id")
     try:
-        prepared = key.get_db_prep_value(key.to_python(public_id), connection)
+        wanted = key.to_python(public_id)
     except (ValidationError, ValueError, TypeError):  # not an id: no employer has it
         return None
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
-    today = ops.adapt_datefield_value(timezone.localdate())
-    fields = list(Employer._meta.concrete_fields)
-    found = read(
-        Employer,
-        _EMPLOYER_DECISION_SQL.format(e=column_list(Employer, "e")),
-        [actor.pk, now, now, Role.USER.value, eservice, today, today, prepared],
-        [*fields, *columns(Membership, "role"), *columns(Grant, "level")],
-    )
-    if not found:
-        return None
-    employer = Employer.from_db(
-        connection.alias, [field.attname for field in fields], found[0][: len(fields)]
-    )
-    decision = [(row[-2], row[-1]) for row in found if row[-2] is not None]
-    memo.remembered(("access.decision", actor.pk, employer.pk, eservice), lambda: decision)
+    employer = _memberships(actor.pk, eservice).employers.get(wanted)
+    if employer is None:
+        employer = first_by(Employer, "public_id", wanted)
+        if employer is not None and eservice is not None:
+            memo.remembered(("access.decision", actor.pk, employer.pk, eservice), list)
     return employer
 
 
@@ -224,7 +258,7 @@ def _roles_and_levels(
     if eservice is None:
         # No grant is asked about: the roles are those of the person's memberships in force at
         # the employer, which the layout of the same page reads anyway (one statement for both;
-        # the membership rules of _LAYOUT_SQL and _DECISION_SQL are the same).
+        # the membership rules of _MEMBERSHIPS_SQL and _DECISION_SQL are the same).
         return [
             (membership.role, None)
             for membership in memberships_in_force_by_id(person_id)
