@@ -6,6 +6,9 @@ in the bench's settings (bench/settings.py), so nothing is added to the portal i
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
@@ -24,13 +27,18 @@ def floor(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok", content_type="text/plain; charset=utf-8")
 
 
-@login_required
-def floor_in_layout(request: HttpRequest) -> HttpResponse:
-    page = engines["django"].from_string(
+@cache
+def _empty_page() -> Any:
+    """The empty page, compiled once (as the template loader keeps the portal's own pages)."""
+    return engines["django"].from_string(
         '{% extends "layout.html" %}{% block title %}Golv{% endblock %}'
         "{% block content %}<h1>Golv</h1>{% endblock %}"
     )
-    return HttpResponse(page.render({}, request))
+
+
+@login_required
+def floor_in_layout(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(_empty_page().render({}, request))
 
 
 urlpatterns = [
