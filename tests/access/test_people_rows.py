@@ -138,7 +138,7 @@ def test_a_page_read_with_its_count_is_the_paginators(asked: str | None) -> None
     from django.core.paginator import Paginator  # noqa: PLC0415
 
     from portal.access import selectors  # noqa: PLC0415
-    from portal.access.views import PAGE_SIZE, _page_with_count  # noqa: PLC0415
+    from portal.access.views import PAGE_SIZE, _page_with_count, _people_page  # noqa: PLC0415
 
     world = build_world()
     for n in range(2 * PAGE_SIZE + 3):
@@ -163,6 +163,17 @@ def test_a_page_read_with_its_count_is_the_paginators(asked: str | None) -> None
             expected.has_next(),
             expected.has_previous(),
         )
+        if not filters:
+            # The list as first seen (no filter, by name) is read by a written-out statement.
+            plain = _people_page(world.employer, {"sort": ""}, asked)
+            assert plain.number == expected.number
+            assert plain.paginator.count == expected.paginator.count
+            assert plain.paginator.num_pages == expected.paginator.num_pages
+            assert [p.pk for p in plain.object_list] == [p.pk for p in expected.object_list]
+            assert (plain.has_next(), plain.has_previous()) == (
+                expected.has_next(),
+                expected.has_previous(),
+            )
 
 
 def test_the_list_of_people_reads_its_first_page_and_count_in_one_statement() -> None:
@@ -177,3 +188,49 @@ def test_the_list_of_people_reads_its_first_page_and_count_in_one_statement() ->
     counts = [q["sql"] for q in asked if q["sql"].startswith('SELECT COUNT(*) AS "__count"')]
     assert counts == []
     assert "4 personer" in page.content.decode()
+
+
+def test_the_people_by_name_are_the_orms() -> None:
+    """The list of people as first seen, one page at a time, read by a written-out statement:
+    the people ``selectors.people`` gives, in its order (names shared by several, someone without
+    a personal identity number, ended and other employers' memberships left out), the shown
+    columns only, and their number."""
+    from portal.access import selectors  # noqa: PLC0415
+    from portal.access.models import Membership  # noqa: PLC0415
+    from portal.access.views import _ROW_FIELDS  # noqa: PLC0415
+
+    world = build_world()
+    for n in range(11):
+        membership(
+            world.employer,
+            PersonFactory(surname=f"Namn{n % 3}", given_name=f"Förnamn{n % 2}"),
+            Role.USER,
+        )
+    membership(
+        world.employer,
+        PersonFactory(
+            personal_number=None,
+            eidas_identifier="DE/SE/0123456789",
+            surname="Namn1",
+            given_name="Förnamn1",
+        ),
+        Role.USER,
+    )
+    gone = membership(world.employer, PersonFactory(surname="Aaslutat"), Role.USER)
+    Membership.objects.filter(pk=gone.pk).update(ended_at=gone.created_at)
+    membership(world.other, PersonFactory(surname="Aaannan"), Role.USER)
+    orm = selectors.people(world.employer, prefetch=False).only(*_ROW_FIELDS)
+    total = orm.count()
+    assert total >= 14
+    for offset in range(0, total + 4, 4):
+        found, number = selectors.people_by_name(
+            world.employer, offset=offset, limit=4, fields=_ROW_FIELDS
+        )
+        expected = list(orm[offset : offset + 4])
+        assert [p.pk for p in found] == [p.pk for p in expected], offset
+        assert number == (total if expected else 0)
+        for person, same in zip(found, expected, strict=True):
+            assert person.get_deferred_fields() == same.get_deferred_fields()
+            assert {f: getattr(person, f) for f in _ROW_FIELDS} == {
+                f: getattr(same, f) for f in _ROW_FIELDS
+            }
