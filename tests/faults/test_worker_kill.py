@@ -60,10 +60,16 @@ def test_kill_9_of_a_worker_loses_and_duplicates_no_acknowledged_submission(
         with ThreadPoolExecutor(CLIENTS) as pool:
             burst = [pool.submit(burst_work.submit_all, client) for client in clients]
             try:
+                # Every client has had an answer, so that its connection's port is known: a
+                # request frozen on a connection that has had no answer yet is read already (no
+                # bytes wait in it) and its port unknown, so it could not be seen to be stuck.
                 harness.wait_for(
-                    lambda: acknowledged() >= SUBMISSIONS // 3,
+                    lambda: (
+                        acknowledged() >= SUBMISSIONS // 3
+                        and all(client.local_port is not None for client in clients)
+                    ),
                     timeout=30,
-                    what="a third acknowledged",
+                    what="a third acknowledged and an answer to every client",
                 )
                 victim = _busiest_worker(pg_portal)
                 harness.signal_worker(pg_portal, victim, signal.SIGSTOP)
