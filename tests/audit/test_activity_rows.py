@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
-from django.template import Context, Template
+from django.template import Template
 from django.utils import timezone, translation
 
 from portal.audit.selectors import ActivityRow, PersonShown
 from portal.audit.views import _rows_html
-from tests.markup import normalised
+from tests.markup import assert_as_template
 
 #: The template the rows were rendered with before (activity.html's loop), kept here as the
 #: reference the view's rows are held to.
@@ -66,9 +66,7 @@ def _rows() -> list[ActivityRow]:
 def test_the_rows_are_what_the_template_gave(language: str) -> None:
     rows = _rows()
     with translation.override(language):
-        expected = _TEMPLATE.render(Context({"rows": rows}))
-        found = _rows_html(rows)
-    assert normalised(found) == normalised(expected)
+        found = assert_as_template(_TEMPLATE, {"rows": rows}, _rows_html(rows))
     assert found.count("<tr ") == len(rows) == 40
     assert "<b>" not in found
     assert "Åsa &lt;b&gt;Öberg&lt;/b&gt; &amp; Co" in found

@@ -282,26 +282,19 @@ def test_the_reports_about_one_employee_are_the_orms() -> None:
                 idempotency_key=f"same-{made}",
             )
     # Another employee, another e-service and another employer are not read.
-    _version(
-        "SJK-SAME-X1",
-        uuid.uuid4(),
-        1,
-        employer=world.employer,
-        submitted_by=person,
-        subject="19790101-1234",
-        content={},
-        idempotency_key="same-x1",
-    )
-    _version(
-        "SJK-SAME-X2",
-        uuid.uuid4(),
-        1,
-        employer=world.other,
-        submitted_by=person,
-        subject="19811228-9874",
-        content={},
-        idempotency_key="same-x2",
-    )
+    for n, (place, subject) in enumerate(
+        ((world.employer, "19790101-1234"), (world.other, "19811228-9874")), start=1
+    ):
+        _version(
+            f"SJK-SAME-X{n}",
+            uuid.uuid4(),
+            1,
+            employer=place,
+            submitted_by=person,
+            subject=subject,
+            content={},
+            idempotency_key=f"same-x{n}",
+        )
     Submission.objects.create(
         reference="SJK-SAME-X3",
         eservice="work_aids",

@@ -4,11 +4,11 @@ to render them gave: late and on time, every value escaped, in Swedish and Engli
 from __future__ import annotations
 
 import pytest
-from django.template import Context, Template
+from django.template import Template
 from django.utils import translation
 
 from portal.eservices.views import SubmissionRow, _submission_rows_html
-from tests.markup import normalised
+from tests.markup import assert_as_template
 
 #: The loop eservice.html rendered the rows with before, kept as the reference the view's rows
 #: are held to.
@@ -43,9 +43,7 @@ def _rows() -> list[SubmissionRow]:
 def test_the_rows_are_what_the_template_gave(language: str) -> None:
     rows = _rows()
     with translation.override(language):
-        expected = _TEMPLATE.render(Context({"rows": rows}))
-        found = _submission_rows_html(rows)
-    assert normalised(found) == normalised(expected)
+        found = assert_as_template(_TEMPLATE, {"rows": rows}, _submission_rows_html(rows))
     assert found.count("<tr ") == len(rows) == 6
     assert found.count("badge--warning") == 3
     assert "<b>" not in found
