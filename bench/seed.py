@@ -36,8 +36,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -47,7 +45,8 @@ from portal.audit import SESSION_LOGIN_KEY
 from portal.audit.constants import ActorKind, EventType, outcome_of
 from portal.common.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from portal.identity.backends import PERSON_BACKEND
-from portal.identity.models import EidTransaction, Login, Person
+from portal.identity.models import EidTransaction, Login, Person, Session
+from portal.identity.sessions import SessionStore
 
 PEOPLE_PER_EMPLOYER = 50
 ADMINISTRATORS = (0, 1)
@@ -368,7 +367,12 @@ def personas(count: int, *, seed: int) -> list[Persona]:
             SESSION_SEEN_KEY: time.time(),
         }
         sessions.append(
-            Session(session_key=key, session_data=store.encode(data), expire_date=expires)
+            Session(
+                session_key=key,
+                session_data=store.encode(data),
+                expire_date=expires,
+                person=person,
+            )
         )
         result.append(
             Persona(

@@ -8,8 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -18,7 +16,8 @@ from django.utils import timezone
 from portal.audit.constants import EventType
 from portal.audit.models import AuditEvent
 from portal.eservices import framework, registry
-from portal.identity.models import EidTransaction, Login, Person, UsedAssertion
+from portal.identity.models import EidTransaction, Login, Person, Session, UsedAssertion
+from portal.identity.sessions import SessionStore
 from portal.privacy.extract import extract_pdf, register_extract
 from portal.privacy.retention import retention_run
 from tests.access.world import World

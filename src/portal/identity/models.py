@@ -6,6 +6,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -170,6 +171,27 @@ class Login(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer} {self.logged_in_at:%Y-%m-%d %H:%M}"
+
+
+class Session(AbstractBaseSession):
+    """A browser's session (Django's database session) with the key of the person logged in
+    through it, kept beside the session's signed data so that every request reads the session and
+    its person with one statement (``identity.sessions``). Ending a person's row ends their
+    sessions with it."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessioner")
+
+    @classmethod
+    def get_session_store_class(cls) -> type[Any]:
+        from portal.identity.sessions import SessionStore  # noqa: PLC0415 (the store needs the model)
+
+        return SessionStore
 
 
 class Signature(models.Model):

@@ -19,14 +19,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
 from portal import audit
 from portal.audit.constants import EventType
 from portal.eservices.framework import drafts_purge
-from portal.identity.models import EidTransaction, Login, UsedAssertion
+from portal.identity.models import EidTransaction, Login, Session, UsedAssertion
 
 
 def _recorded(what: str, count: int, before: datetime) -> None:
