@@ -10,8 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.access.models import Grant, Level, Membership, Role, administrators_reachable
@@ -233,7 +235,9 @@ def test_a_persons_access_is_what_the_orm_reads() -> None:
         assert access.more_history == (
             ended.count() > HISTORY_SHOWN or ended_grants.count() > HISTORY_SHOWN
         )
-    at_first = person_access(employer, person)
+    with CaptureQueriesContext(connection) as asked:
+        at_first = person_access(employer, person)
+    assert len(asked) == 1
     assert at_first.more_history
     assert len(at_first.ended) == len(at_first.ended_grants) == HISTORY_SHOWN
     assert at_first.ended[0].ended_at is not None

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import NoReturn, cast
 from uuid import UUID
 
@@ -401,42 +402,36 @@ def person_access(employer: Employer, person: Person, *, today: date | None = No
     day = today or timezone.localdate()
     result = PersonAccess(person=person)
     keys = [employer.pk, person.pk]
-    # The page of a person is among the administrators' commonest: its four reads are written
-    # out (the ORM expressions they stand for are in tests/access/test_layout_queries.py).
-    for (membership,) in instances(
-        _OPEN_ROLES_SQL.format(m=column_list(Membership, "m")), keys, Membership
+    # The page of a person is among the administrators' commonest: its open roles with their open
+    # grants and the latest of its history are read with one written-out statement (the ORM
+    # expressions its parts stand for are in tests/access/test_layout_queries.py).
+    opened: list[tuple[Membership, Grant]] = []
+    for part, _n, membership, grant in instances(
+        _person_access_sql(),
+        [Role.USER.value, *keys, *keys, HISTORY_SHOWN + 1, *keys, HISTORY_SHOWN + 1],
+        Membership,
+        Grant,
+        plain=2,
     ):
-        if membership.role == Role.ADMINISTRATOR:
-            result.administrator = membership
+        if part == _OPEN:
+            if membership.role == Role.ADMINISTRATOR:
+                result.administrator = membership
+            else:
+                result.user = membership
+            opened.append((membership, grant))
+        elif part == _ENDED:
+            result.ended.append(membership)
         else:
-            result.user = membership
+            grant.membership = membership
+            result.ended_grants.append(grant)
     if result.user is not None:
         result.grants = [
             grant
-            for (grant,) in instances(
-                _OPEN_GRANTS_SQL.format(g=column_list(Grant, "g")), [result.user.pk], Grant
-            )
+            for membership, grant in opened
+            if grant.pk is not None and membership.pk == result.user.pk
         ]
         for grant in result.grants:
             grant.membership = result.user
-    # The history: however long it has grown, only the latest of it is read and shown.
-    result.ended = [
-        membership
-        for (membership,) in instances(
-            _ENDED_ROLES_SQL.format(m=column_list(Membership, "m")),
-            [*keys, HISTORY_SHOWN + 1],
-            Membership,
-        )
-    ]
-    result.ended_grants = []
-    for grant, membership in instances(
-        _ENDED_GRANTS_SQL.format(g=column_list(Grant, "g"), m=column_list(Membership, "m")),
-        [*keys, HISTORY_SHOWN + 1],
-        Grant,
-        Membership,
-    ):
-        grant.membership = membership
-        result.ended_grants.append(grant)
     result.more_history = len(result.ended) > HISTORY_SHOWN or (
         len(result.ended_grants) > HISTORY_SHOWN
     )
@@ -448,29 +443,48 @@ def person_access(employer: Employer, person: Person, *, today: date | None = No
 #: How many ended roles and ended grants a person's page lists (the newest).
 HISTORY_SHOWN = 10
 
-#: ``Membership.objects.open().filter(employer=..., person=...)``: at most one per role.
-_OPEN_ROLES_SQL = (
-    "SELECT {m} FROM access_membership m"
-    " WHERE m.employer_id = %s AND m.person_id = %s AND m.ended_at IS NULL ORDER BY m.id DESC"
-)
-#: ``membership.grants.open().order_by("eservice", "-pk")``.
-_OPEN_GRANTS_SQL = (
-    "SELECT {g} FROM access_grant g"
-    " WHERE g.membership_id = %s AND g.ended_at IS NULL ORDER BY g.eservice, g.id DESC"
-)
-#: The latest ended roles: ``filter(ended_at__isnull=False).order_by("-ended_at", "-pk")[:n]``.
-_ENDED_ROLES_SQL = (
-    "SELECT {m} FROM access_membership m"
+#: The three parts of ``_PERSON_ACCESS_SQL``, its first column.
+_OPEN, _ENDED, _ENDED_GRANT = 1, 2, 3
+#: A person's access at an employer in one statement (parameters: the user role, then the
+#: employer's and the person's keys for each part, and the number of rows of history wanted after
+#: each of the last two), each row a part, its place in the part, a membership and a grant:
+#: 1. the open roles, ``Membership.objects.open().filter(employer=..., person=...)`` (at most one
+#:    per role), newest first, each with the open grants of a user role,
+#:    ``membership.grants.open().order_by("eservice", "-pk")`` (no grant: a row of NULLs);
+#: 2. the latest ended roles, ``filter(ended_at__isnull=False).order_by("-ended_at", "-pk")[:n]``
+#:    (a row of NULLs for the grant, joined so that they have the grant's column types);
+#: 3. the latest ended grants, revoked or ended with their role, newest first, with the role.
+#: Each part is put in order by its own ROW_NUMBER, and the whole by part and place.
+_PERSON_ACCESS_SQL = (
+    "SELECT {open}, ROW_NUMBER() OVER (ORDER BY m.id DESC, g.eservice, g.id DESC), {m}, {g}"
+    " FROM access_membership m"
+    " LEFT JOIN access_grant g ON g.membership_id = m.id AND m.role = %s AND g.ended_at IS NULL"
+    " WHERE m.employer_id = %s AND m.person_id = %s AND m.ended_at IS NULL"
+    " UNION ALL SELECT * FROM ("
+    "SELECT {ended}, ROW_NUMBER() OVER (ORDER BY m.ended_at DESC, m.id DESC), {m}, {g}"
+    " FROM access_membership m LEFT JOIN access_grant g ON 1 = 0"
     " WHERE m.employer_id = %s AND m.person_id = %s AND m.ended_at IS NOT NULL"
-    " ORDER BY m.ended_at DESC, m.id DESC LIMIT %s"
-)
-#: The latest ended grants, revoked or ended with their role, newest first, with the role.
-_ENDED_GRANTS_SQL = (
-    "SELECT {g}, {m} FROM access_grant g JOIN access_membership m ON m.id = g.membership_id"
+    " ORDER BY m.ended_at DESC, m.id DESC LIMIT %s) ended"
+    " UNION ALL SELECT * FROM ("
+    "SELECT {ended_grant},"
+    " ROW_NUMBER() OVER (ORDER BY COALESCE(g.ended_at, m.ended_at) DESC, g.id DESC), {m}, {g}"
+    " FROM access_grant g JOIN access_membership m ON m.id = g.membership_id"
     " WHERE m.employer_id = %s AND m.person_id = %s"
     " AND (g.ended_at IS NOT NULL OR m.ended_at IS NOT NULL)"
-    " ORDER BY COALESCE(g.ended_at, m.ended_at) DESC, g.id DESC LIMIT %s"
+    " ORDER BY COALESCE(g.ended_at, m.ended_at) DESC, g.id DESC LIMIT %s) ended_grants"
+    " ORDER BY 1, 2"
 )
+
+
+@cache
+def _person_access_sql() -> str:
+    return _PERSON_ACCESS_SQL.format(
+        open=_OPEN,
+        ended=_ENDED,
+        ended_grant=_ENDED_GRANT,
+        m=column_list(Membership, "m"),
+        g=column_list(Grant, "g"),
+    )
 
 
 def _statements(employer: Employer, access: PersonAccess, day: date) -> list[Statement]:

@@ -37,10 +37,10 @@ def _converters(field: models.Field[Any, Any], alias: str) -> tuple[Any, list[Co
 
 
 def _converted(
-    values: list[Any], fields: Sequence[models.Field[Any, Any]], alias: str
+    values: list[Any], fields: Sequence[models.Field[Any, Any]], alias: str, start: int = 0
 ) -> list[Any]:
     connection = connections[alias]
-    for index, field in enumerate(fields):
+    for index, field in enumerate(fields, start):
         column, converters = _converters(field, alias)
         for converter in converters:
             values[index] = converter(values[index], column, connection)
@@ -72,14 +72,17 @@ def read(
     sql: str,
     params: Sequence[Any],
     fields: Sequence[models.Field[Any, Any]],
+    *,
+    plain: int = 0,
 ) -> list[list[Any]]:
     """The rows of a written-out statement on ``model``'s database, whose columns are the model
-    fields ``fields`` in order, each value converted as the ORM converts that field's."""
+    fields ``fields`` in order, each value converted as the ORM converts that field's; the
+    statement's first ``plain`` columns come before them, as the database gives them."""
     alias = router.db_for_read(model)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, list(params))
         rows = cursor.fetchall()
-    return [_converted(list(row), fields, alias) for row in rows]
+    return [_converted(list(row), fields, alias, plain) for row in rows]
 
 
 @cache
@@ -93,18 +96,25 @@ def column_list(model: type[models.Model], prefix: str) -> str:
 
 
 def instances(
-    sql: str, params: Sequence[Any], *models_read: type[models.Model]
+    sql: str, params: Sequence[Any], *models_read: type[models.Model], plain: int = 0
 ) -> list[tuple[Any, ...]]:
     """Each row of a written-out statement as instances of ``models_read``, whose columns it
-    selects one model after another (``column_list`` of each), as the ORM would give them."""
+    selects one model after another (``column_list`` of each), as the ORM would give them; the
+    statement's first ``plain`` columns come first in each row, as the database gives them."""
     alias = router.db_for_read(models_read[0])
     fieldsets = [list(model._meta.concrete_fields) for model in models_read]
     names = [[field.attname for field in fields] for fields in fieldsets]
-    rows = read(models_read[0], sql, params, [field for fields in fieldsets for field in fields])
+    rows = read(
+        models_read[0],
+        sql,
+        params,
+        [field for fields in fieldsets for field in fields],
+        plain=plain,
+    )
     found = []
     for row in rows:
-        start = 0
-        built = []
+        start = plain
+        built: list[Any] = row[:plain]
         for model, fields, attnames in zip(models_read, fieldsets, names, strict=True):
             built.append(model.from_db(alias, attnames, row[start : start + len(fields)]))
             start += len(fields)
