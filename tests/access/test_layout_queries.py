@@ -24,7 +24,8 @@ from portal.access.selectors import (
     people,
     person_access,
 )
-from portal.access.services import memberships_in_force
+from portal.access.services import employer_deciding, memberships_in_force
+from portal.common import memo
 from portal.employers.constants import EmployerState
 from portal.employers.models import Employer
 from portal.identity.models import Person
@@ -126,7 +127,36 @@ def test_the_memberships_in_force_are_the_orms_active_ones(eservice: str | None)
     }
 
 
-def test_the_usable_eservices_are_the_grants_in_force_on_active_user_memberships() -> None:
+def _usable_with_own_statement(person: Person, employer: Employer) -> list[Any]:
+    """``eservices_for`` in a request that has read the person's memberships about one e-service
+    only (an e-service's page), which leaves the other grants to its own statement."""
+    with memo.request_scope():
+        employer_deciding(employer.public_id, person, "sick_report")
+        with CaptureQueriesContext(connection) as asked:
+            found = eservices_for(person, employer)
+        assert len(asked) == (1 if employer.is_connected else 0)
+        return found
+
+
+def _usable_from_the_memberships(person: Person, employer: Employer) -> list[Any]:
+    """``eservices_for`` in a request that has read the person's memberships with all grants
+    (the layout of an employer's page): no statement of its own."""
+    with memo.request_scope():
+        memberships_in_force(person)
+        with CaptureQueriesContext(connection) as asked:
+            found = eservices_for(person, employer)
+        assert len(asked) == 0
+        return found
+
+
+@pytest.mark.parametrize(
+    "usable",
+    [eservices_for, _usable_with_own_statement, _usable_from_the_memberships],
+    ids=["outside a request", "own statement", "from the memberships"],
+)
+def test_the_usable_eservices_are_the_grants_in_force_on_active_user_memberships(
+    usable: Any,
+) -> None:
     person = _world()
     today = timezone.localdate()
     for employer in Employer.objects.all():
@@ -143,10 +173,10 @@ def test_the_usable_eservices_are_the_grants_in_force_on_active_user_memberships
             if employer.is_connected
             else []
         )
-        found = sorted((e.code, e.level) for e in eservices_for(person, employer))
+        found = sorted((e.code, e.level) for e in usable(person, employer))
         assert found == expected, employer.name
     first = Employer.objects.get(name="Radbolaget 00 AB")
-    assert sorted((e.code, e.level) for e in eservices_for(person, first)) == [
+    assert sorted((e.code, e.level) for e in usable(person, first)) == [
         ("sick_report", Level.SUBMIT),
         ("work_aids", Level.VIEW),
     ]

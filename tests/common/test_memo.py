@@ -27,8 +27,7 @@ def _decisions(queries: CaptureQueriesContext) -> int:
         query["sql"].startswith(
             (
                 "SELECT m.role, g.level FROM access_membership m",
-                "SELECT m.role, NULL, e.",
-                "SELECT m.role, g.level, e.",
+                "SELECT m.id, m.role, g.eservice, g.level, e.",
             )
         )
         for query in queries.captured_queries

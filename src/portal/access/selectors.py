@@ -29,6 +29,7 @@ from portal.access.models import Grant, Level, Membership, Role
 from portal.access.services import (
     LayoutMembership,
     employer_deciding,
+    grants_in_force,
     memberships_in_force,
     require,
 )
@@ -575,7 +576,9 @@ class UsableEService:
 #: ``access.services._DECISION_SQL`` is and for the same reason (the ORM took some 25 times as
 #: long to build the query as the database took to answer it, on every employer's page); it states
 #: ``MembershipQuerySet.active`` and ``GrantQuerySet.in_force``, and
-#: tests/access/test_layout_queries.py checks its answers against them.
+#: tests/access/test_layout_queries.py checks its answers against them. A page whose layout has
+#: read the person's memberships with all their grants (``services.grants_in_force``) does not
+#: need it.
 _USABLE_SQL = (
     "SELECT g.eservice, g.level FROM access_grant g"
     " JOIN access_membership m ON m.id = g.membership_id"
@@ -588,9 +591,22 @@ _USABLE_SQL = (
 
 
 def eservices_for(person: Person, employer: Employer) -> list[UsableEService]:
-    """The e-services ``person`` can use for ``employer`` today (one query)."""
+    """The e-services ``person`` can use for ``employer`` today: from the person's memberships
+    the request has read (``services.grants_in_force``), or else with one statement of its own."""
     if not employer.is_connected:
         return []
+    grants = grants_in_force(person.pk, employer.pk)
+    if grants is None:
+        grants = _read_usable(person, employer)
+    usable = []
+    for code, level in grants:
+        eservice = registry.get(code)
+        if eservice is not None:
+            usable.append(UsableEService(code, eservice.name, eservice.description, level))
+    return sorted(usable, key=lambda e: str(e.name))
+
+
+def _read_usable(person: Person, employer: Employer) -> list[tuple[str, str]]:
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     today = ops.adapt_datefield_value(timezone.localdate())
@@ -599,12 +615,7 @@ def eservices_for(person: Person, employer: Employer) -> list[UsableEService]:
             _USABLE_SQL, [person.pk, employer.pk, Role.USER.value, now, now, today, today]
         )
         grants: list[tuple[str, str]] = cursor.fetchall()
-    usable = []
-    for code, level in grants:
-        eservice = registry.get(code)
-        if eservice is not None:
-            usable.append(UsableEService(code, eservice.name, eservice.description, level))
-    return sorted(usable, key=lambda e: str(e.name))
+    return grants
 
 
 # --- for the availability notices (portal.notices) --------------------------------------------

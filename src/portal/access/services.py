@@ -141,31 +141,42 @@ _DECISION_SQL = (
 )
 #: The person's memberships in force with their employers (every column), by the employer's name:
 #: ``MembershipQuerySet.active`` written out (as ``_DECISION_SQL``, for the CPU the ORM spends
-#: building it; tests/access/test_layout_queries.py and test_can_queries.py check it). Asked about
-#: an e-service, each membership comes with its grant in force for it (``{grants}``: a grant joins
-#: at most once, one open grant per membership and e-service), so that the one statement gives
-#: the layout its memberships, an employer's page its employer and the decision its rows
+#: building it; tests/access/test_layout_queries.py and test_can_queries.py check it). Each user
+#: membership comes with its grants in force (``{grants}``): asked about an e-service, the one for
+#: it (a grant joins at most once, one open grant per membership and e-service); asked about none,
+#: every one, a row each. So the one statement gives the layout its memberships, an employer's page
+#: its employer and the e-services the person can use there, and the decision its rows
 #: (``_DECISION_SQL``'s) for every employer among them.
 _MEMBERSHIPS_SQL = (
-    "SELECT m.role, {level}, {e} FROM access_membership m"
-    " JOIN employers_employer e ON e.id = m.employer_id{grants}"
+    "SELECT m.id, m.role, g.eservice, g.level, {e} FROM access_membership m"
+    " JOIN employers_employer e ON e.id = m.employer_id"
+    " LEFT JOIN access_grant g ON {grants}"
     " WHERE m.person_id = %s AND {membership_in_force}"
-    " ORDER BY e.name, m.id"
+    " ORDER BY e.name, m.id, g.eservice"
+)
+#: The grants in force of a user membership ``m`` whatever their e-service (parameters: the user
+#: role, today, today).
+_GRANTS_IN_FORCE = (
+    "g.membership_id = m.id AND m.role = %s"
+    " AND g.ended_at IS NULL AND g.valid_from <= %s"
+    " AND (g.valid_until IS NULL OR g.valid_until >= %s)"
 )
 
 
 @dataclass(frozen=True)
 class _Memberships:
-    """What ``_MEMBERSHIPS_SQL`` gave: the memberships as the layout shows them, and their
-    employers by public id."""
+    """What ``_MEMBERSHIPS_SQL`` gave: the memberships as the layout shows them, their employers
+    by public id, and, when it was asked about no e-service, the grants in force (e-service and
+    level) of the user memberships by employer key (``None`` when it was asked about one)."""
 
     shown: list[LayoutMembership]
     employers: dict[UUID, Employer]
+    grants: dict[int, list[tuple[str, str]]] | None
 
 
 def _memberships(person_id: int, eservice: str | None) -> _Memberships:
-    """The person's memberships in force (with their grants for ``eservice``), read once per
-    request (``common.memo``)."""
+    """The person's memberships in force (with their grants for ``eservice``, or all of them),
+    read once per request (``common.memo``)."""
     return memo.remembered(
         ("access.memberships", person_id, eservice),
         lambda: _read_memberships(person_id, eservice),
@@ -175,25 +186,37 @@ def _memberships(person_id: int, eservice: str | None) -> _Memberships:
 def _read_memberships(person_id: int, eservice: str | None) -> _Memberships:
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
+    today = ops.adapt_datefield_value(timezone.localdate())
     params: list[object] = [person_id, now, now]
-    if eservice is not None:
-        today = ops.adapt_datefield_value(timezone.localdate())
+    if eservice is None:
+        params[:0] = [Role.USER.value, today, today]
+    else:
         params[:0] = [Role.USER.value, eservice, today, today]
     fields = list(Employer._meta.concrete_fields)
     attnames = [field.attname for field in fields]
     found = read(
         Employer,
-        _memberships_sql(with_grants=eservice is not None),
+        _memberships_sql(one_eservice=eservice is not None),
         params,
-        [*columns(Membership, "role"), *columns(Grant, "level"), *fields],
+        [*columns(Grant, "eservice", "level"), *fields],
+        plain=2,
     )
     employers: dict[UUID, Employer] = {}
     decisions: dict[int, list[tuple[str, str | None]]] = {}
-    shown = []
-    for role, level, *values in found:
+    grants: dict[int, list[tuple[str, str]]] = {}
+    shown: list[LayoutMembership] = []
+    last = None
+    for membership_id, role, code, level, *values in found:
+        if membership_id == last:  # another grant of the same membership
+            grants[shown[-1].employer.pk].append((code, level))
+            continue
+        last = membership_id
         employer = Employer.from_db(connection.alias, attnames, values)
         employer = employers.setdefault(employer.public_id, employer)
-        decisions.setdefault(employer.pk, []).append((role, level))
+        if eservice is not None:
+            decisions.setdefault(employer.pk, []).append((role, level))
+        elif code is not None:
+            grants.setdefault(employer.pk, []).append((code, level))
         shown.append(
             LayoutMembership(
                 role=role,
@@ -205,24 +228,32 @@ def _read_memberships(person_id: int, eservice: str | None) -> _Memberships:
                 ),
             )
         )
-    memberships = _Memberships(shown=shown, employers=employers)
-    if eservice is not None:
-        # The same memberships answer the layout and a decision about no e-service ...
-        memo.remembered(("access.memberships", person_id, None), lambda: memberships)
-        # ... and the decision about the e-service at each of their employers.
-        for pk, decision in decisions.items():
-            memo.remembered(("access.decision", person_id, pk, eservice), decision.copy)
+    if eservice is None:
+        return _Memberships(shown=shown, employers=employers, grants=grants)
+    memberships = _Memberships(shown=shown, employers=employers, grants=None)
+    # The same memberships answer the layout and a decision about no e-service ...
+    memo.remembered(("access.memberships", person_id, None), lambda: memberships)
+    # ... and the decision about the e-service at each of their employers.
+    for pk, decision in decisions.items():
+        memo.remembered(("access.decision", person_id, pk, eservice), decision.copy)
     return memberships
 
 
 @cache
-def _memberships_sql(*, with_grants: bool) -> str:
+def _memberships_sql(*, one_eservice: bool) -> str:
     return _MEMBERSHIPS_SQL.format(
-        level="g.level" if with_grants else "NULL",
         e=column_list(Employer, "e"),
-        grants=f" LEFT JOIN access_grant g ON {_GRANT_IN_FORCE}" if with_grants else "",
+        grants=_GRANT_IN_FORCE if one_eservice else _GRANTS_IN_FORCE,
         membership_in_force=_MEMBERSHIP_IN_FORCE,
     )
+
+
+def grants_in_force(person_id: int, employer_id: int) -> list[tuple[str, str]] | None:
+    """The e-services and levels of the grants in force on the person's user memberships in force
+    at the employer, from the memberships the request has read (``None`` if it read them about
+    one e-service only, which leaves the other grants out)."""
+    found = _memberships(person_id, None).grants
+    return None if found is None else found.get(employer_id, [])
 
 
 def employer_deciding(
