@@ -9,8 +9,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.db import models
 from django.utils import timezone
 
@@ -21,7 +19,8 @@ from portal.audit.models import AuditEvent
 from portal.common import rows
 from portal.common.rows import first_by
 from portal.employers.models import Employer
-from portal.identity.models import Person
+from portal.identity.models import Person, Session
+from portal.identity.sessions import SessionStore
 from tests.access.world import build_world, grant, membership
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +77,24 @@ def test_json_and_sessions_come_back_as_the_orm_gives_them() -> None:
     session["acting_for"] = "x"
     session.save()
     _same_as_the_orm(Session, "session_key", session.session_key)
+
+
+def test_instances_give_leading_plain_columns_as_the_database_gives_them() -> None:
+    world = build_world()
+    sql = (
+        f"SELECT 7, 'år', {rows.column_list(Employer, 'e')}, {rows.column_list(Person, 'p')}"  # noqa: S608
+        " FROM employers_employer e LEFT JOIN identity_person p ON 1 = 0 WHERE e.id = %s"
+    )
+    found = rows.instances(sql, [world.employer.pk], Employer, Person, plain=2)
+    assert len(found) == 1
+    seven, text, employer, nobody = found[0]
+    assert (seven, text) == (7, "år")
+    # The models' columns are converted as without them.
+    assert employer == world.employer
+    assert employer.created_at == Employer.objects.get(pk=world.employer.pk).created_at
+    assert isinstance(employer.public_id, uuid.UUID)
+    # A model's columns all NULL (a join that found nothing): an instance without a key.
+    assert nobody.pk is None
 
 
 @pytest.mark.parametrize(
