@@ -17,7 +17,8 @@ from portal.audit.models import AuditEvent
 from portal.identity import services
 from portal.identity.backends import PERSON_BACKEND
 from portal.identity.bankid.qr import qr_auth_code
-from portal.identity.models import EidTransaction, Login, Person
+from portal.identity.models import EidTransaction, Login, Person, Session
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -398,6 +399,25 @@ def test_log_out_everywhere_ends_the_other_sessions_too(bankid: Any) -> None:
     assert phone.get("/konto/").status_code == 302
     assert laptop.get("/konto/").status_code == 302
     assert events(EventType.SESSIONS_ENDED_EVERYWHERE)[0].data == {"sessions": 2}
+
+
+def test_log_out_everywhere_ends_a_session_without_a_login_record(bankid: Any) -> None:
+    """A session that names the person ends too, though no login record holds its key (its
+    record purged, say); another person's session stays."""
+    laptop, tablet, someone = Client(), Client(), Client()
+    order = start(laptop)
+    control(bankid, f"/orders/{order.transaction_id}/approve", {"personalNumber": TOLVAN})
+    status(laptop, order)
+    person = Login.objects.get().person
+    tablet.force_login(person, backend=PERSON_BACKEND)
+    someone.force_login(PersonFactory(), backend=PERSON_BACKEND)
+    for browser in (tablet, someone):
+        assert browser.get("/konto/").status_code == 200
+    response = laptop.post("/logga-ut/overallt/", follow=True)
+    assert "Du är utloggad på alla enheter (2 sessioner)." in response.content.decode()
+    assert tablet.get("/konto/").status_code == 302
+    assert someone.get("/konto/").status_code == 200
+    assert not Session.objects.filter(person=person).exists()
 
 
 def test_logout_needs_a_post(client: Client, person: Any) -> None:

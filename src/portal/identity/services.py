@@ -35,7 +35,7 @@ from portal.identity.eidas_identifiers import (
     is_valid_eidas_identifier,
     normalise_eidas_identifier,
 )
-from portal.identity.models import EidTransaction, Login, Person, Signature
+from portal.identity.models import EidTransaction, Login, Person, Session, Signature
 from portal.identity.numbers import InvalidPersonalNumber, normalise_personal_number
 from portal.identity.providers.base import (
     Assurance,
@@ -770,11 +770,14 @@ def sessions_end_everywhere(*, request: HttpRequest) -> int:
         Login.objects.filter(pk__in=[entry.pk for entry in open_logins]).update(
             ended_at=timezone.now(), end_reason="logout-everywhere"
         )
+        # Any other session that names the person (one whose login record is gone, say) ends too.
+        others, _by_model = Session.objects.filter(person=person).delete()
+        ended = len(open_logins) + others
         audit.record(
             EventType.SESSIONS_ENDED_EVERYWHERE,
             actor=person,
             request=request,
-            data={"sessions": len(open_logins)},
+            data={"sessions": ended},
         )
     logout(request)
-    return len(open_logins)
+    return ended
