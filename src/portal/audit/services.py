@@ -141,18 +141,19 @@ def record_read(
     """Record that the person behind ``request`` read personal data (a page or an API answer),
     in a transaction of its own: a read changes nothing else, so the request's kept answers stay
     (``common.memo``). Outside a transaction the INSERT is that transaction by itself (no BEGIN
-    and COMMIT around it: three round trips to the database become one); inside one it is part
-    of it."""
+    and COMMIT around it: three round trips to the database become one), and on PostgreSQL it
+    goes with the page's next written-out read (``rows.insert_with_next_read``: one statement
+    where there were two; the event's key then stays unknown); inside one it is part of it."""
     actor = request.user if isinstance(request.user, Person) else None
-    return _write(
-        event_for(
-            event_type,
-            actor=actor,
-            request=request,
-            employer=employer,
-            object_type=object_type,
-            object_id=object_id,
-            data=data,
-            alone=True,
-        )
+    event = event_for(
+        event_type,
+        actor=actor,
+        request=request,
+        employer=employer,
+        object_type=object_type,
+        object_id=object_id,
+        data=data,
+        alone=True,
     )
+    rows.insert_with_next_read(event)
+    return event

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 
-from portal.common import memo
+from portal.common import memo, rows
 from portal.common.errors import PROBLEM_CONTENT_TYPE, ApplicationError, wants_problem_json
 
 logger = structlog.get_logger("portal.request")
@@ -48,6 +48,8 @@ class RequestIdMiddleware:
         try:
             with memo.request_scope():
                 response = self.get_response(request)
+            # A recorded read that no later statement of the request carried (rows).
+            rows.write_deferred()
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         response[REQUEST_ID_HEADER] = request_id

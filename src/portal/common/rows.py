@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
 
 M = TypeVar("M", bound=models.Model)
@@ -79,8 +80,12 @@ def read(
     fields ``fields`` in order, each value converted as the ORM converts that field's; the
     statement's first ``plain`` columns come before them, as the database gives them."""
     alias = router.db_for_read(model)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, list(params))
+    connection = connections[alias]
+    params = list(params)
+    if getattr(connection, _DEFERRED, None) is not None:
+        sql, params = _carrying_deferred(connection, sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [_converted(list(row), fields, alias, plain) for row in rows]
 
@@ -241,3 +246,100 @@ def first_by(model: type[M], column: str, value: Any) -> M | None:
     if not rows:
         return None
     return model.from_db(alias, [field.attname for field in fields], rows[0])
+
+
+# --- A row written with the next read ------------------------------------------------------------
+
+#: The connection's attribute that holds the instance ``insert_with_next_read`` left to write.
+_DEFERRED = "portal_deferred_insert"
+
+
+def insert_with_next_read(instance: models.Model) -> None:
+    """Write a new ``instance`` as ``insert`` does, with the connection's next statement rather
+    than by itself, when that can be done safely: on PostgreSQL, outside a transaction, and when
+    nothing else waits to be written.
+
+    The next ``read`` on the connection carries the INSERT in front of its SELECT as a
+    data-modifying WITH clause (one round trip and one commit instead of two; PostgreSQL runs
+    such a clause to completion whether the SELECT reads it or not), and the instance's key stays
+    unknown. Any other statement writes it first, by itself and outside any transaction begun
+    since (an execute wrapper), and ``write_deferred`` writes it at the end of a request that ran
+    no further statement. If the carrying statement fails, neither is written: the read did not
+    happen. Elsewhere (SQLite, inside a transaction) it is ``insert`` at once."""
+    connection = connections[router.db_for_write(type(instance))]
+    if (
+        connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or getattr(connection, _DEFERRED, None) is not None
+    ):
+        insert(instance)
+        return
+    setattr(connection, _DEFERRED, instance)
+    connection.execute_wrappers.append(_write_deferred_first)
+
+
+def write_deferred() -> None:
+    """Write what ``insert_with_next_read`` left on any connection of this thread (a request's
+    end)."""
+    for connection in connections.all(initialized_only=True):
+        if getattr(connection, _DEFERRED, None) is not None:
+            _write_alone(connection)
+
+
+def _take_deferred(connection: BaseDatabaseWrapper) -> models.Model:
+    instance = getattr(connection, _DEFERRED)
+    setattr(connection, _DEFERRED, None)
+    connection.execute_wrappers.remove(_write_deferred_first)
+    return cast("models.Model", instance)
+
+
+def _carrying_deferred(
+    connection: BaseDatabaseWrapper, sql: str, params: list[Any]
+) -> tuple[str, list[Any]]:
+    """``sql`` with the deferred INSERT in front of it, and the parameters of both."""
+    if connection.in_atomic_block:
+        # Begun since: the row must not depend on that transaction.
+        _write_alone(connection)
+        return sql, params
+    instance = _take_deferred(connection)
+    model = type(instance)
+    insert_sql, fields, returning = _insert_statement(model, connection.alias)
+    if returning:
+        insert_sql = insert_sql.rpartition(" RETURNING ")[0]
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields
+    ]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    head = sql.lstrip()
+    if head[:5].upper() == "WITH ":
+        return f"WITH _deferred AS ({insert_sql}), {head[5:]}", [*values, *params]
+    return f"WITH _deferred AS ({insert_sql}) {sql}", [*values, *params]
+
+
+def _write_deferred_first(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    _write_alone(context["connection"])
+    return execute(sql, params, many, context)
+
+
+def _write_alone(connection: BaseDatabaseWrapper) -> None:
+    """Write the deferred row by itself, committed at once even when a transaction has been
+    begun since it was deferred: no statement has run in that transaction yet (this is the
+    first), so the driver has not begun it on the server and the row can go before it."""
+    instance = _take_deferred(connection)
+    raw = connection.connection
+    begun = (
+        connection.in_atomic_block
+        and raw is not None
+        and not raw.autocommit
+        and raw.info.transaction_status == raw.info.transaction_status.IDLE
+    )
+    if begun:
+        raw.autocommit = True
+    try:
+        insert(instance)
+    finally:
+        if begun:
+            raw.autocommit = False

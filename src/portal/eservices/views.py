@@ -366,9 +366,10 @@ def submission_page(
 ) -> HttpResponse:
     """The receipt: reference number, time received, what was sent, and the case's versions."""
     eservice, handler, employer, submission = _viewed(request, public_id, code, reference)
+    # Recorded first, so that the versions' read carries the event (audit.record_read).
+    selectors.submission_read(request, employer, submission)
     versions = selectors.case_versions(submission)
     newest = versions[-1]
-    selectors.submission_read(request, employer, submission)
     return render(
         request,
         "eservices/receipt.html",
