@@ -68,7 +68,7 @@ run: demo-data xmlsec ## Serve the portal on http://$(HOST):$(PORT)/ with the ta
 	echo "  Logga in med BankID-simulatorn: välj \"BankID på den här enheten\" och godkänn i testappen."; \
 	echo "  Freja eID+, Sweden Connect och eIDAS går till lokala motsvarigheter på portarna 8445-8448."; echo; \
 	$(BIN)/gunicorn portal.config.wsgi \
-		--bind $(HOST):$(PORT) --workers 2 --threads 4 & \
+		--bind $(HOST):$(PORT) --workers 2 --threads 4 --reuse-port & \
 	wait -n
 
 .PHONY: browser

@@ -8,7 +8,8 @@ a database of its own there (``bench_load_<pid>``), and drops it afterwards.
    people each (memberships as access administrator or user, grants to the e-services, some
    history), and BENCH_LOAD_AUDIT_EVENTS audit events (default 1 000 000).
 2. **The server**: ``gunicorn portal.config.wsgi`` with BENCH_WORKERS workers (default 2) of
-   BENCH_THREADS threads (default 4), as docs/operations.md runs it (the Prometheus multiprocess
+   BENCH_THREADS threads (default 4) and a listening socket each (``--reuse-port``), as
+   docs/operations.md runs it (the Prometheus multiprocess
    directory set, the request log written at LOG_LEVEL, default info, to a file), with
    ``DJANGO_SETTINGS_MODULE=bench.settings``: the portal's settings and URLs plus the floor's
    view (bench/urls.py). Nothing else runs beside it (no task worker, no audit sequencer).
@@ -179,7 +180,7 @@ class Bench:
             self._stop_server()
         return {
             "benchmark": "the portal under load: gunicorn on PostgreSQL, locust on loopback",
-            "server": f"gunicorn, {WORKERS} workers of {THREADS} threads",
+            "server": f"gunicorn, {WORKERS} workers of {THREADS} threads, --reuse-port",
             "load_generator": f"locust {_locust_version()} (FastHttpUser), on the same machine",
             "users": USERS,
             "seconds": SECONDS,
@@ -227,6 +228,7 @@ class Bench:
                 str(WORKERS),
                 "--threads",
                 str(THREADS),
+                "--reuse-port",
                 "--chdir",
                 str(ROOT),
             ],

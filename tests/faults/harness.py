@@ -342,6 +342,7 @@ def gunicorn_portal(
                 str(workers),
                 "--threads",
                 str(threads),
+                "--reuse-port",
                 "--graceful-timeout",
                 "5",
             ],
