@@ -19,6 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from portal.access import sessions as access_sessions
 from portal.common import memo
 from portal.identity import sessions
 from portal.identity.backends import PERSON_BACKEND, PersonBackend
@@ -39,10 +40,15 @@ class SessionStore(django_db.SessionStore):
 
 #: The reference the portal's store is held to.
 DjangoStore = SessionStore
+#: The portal's store (``SESSION_ENGINE``).
+PortalStore = access_sessions.SessionStore
 
 
 def test_the_portal_uses_them() -> None:
-    assert settings.SESSION_ENGINE == "portal.identity.sessions"
+    # access.sessions' store is this one whose statement also reads the person's memberships
+    # (tests/access/test_session_memberships.py); the tests here run on the portal's own.
+    assert settings.SESSION_ENGINE == "portal.access.sessions"
+    assert issubclass(PortalStore, sessions.SessionStore)
     assert settings.AUTHENTICATION_BACKENDS[0] == PERSON_BACKEND
 
 
@@ -56,7 +62,7 @@ def _saved(data: dict[str, Any]) -> str:
 
 def test_a_live_session_loads_as_djangos_store_loads_it() -> None:
     key = _saved({"acting_for": "ab12", "list": [1, "å"], "when": 1_700_000_000.5})
-    ours, django = sessions.SessionStore(key), DjangoStore(key)
+    ours, django = PortalStore(key), DjangoStore(key)
     assert (
         ours.load()
         == django.load()
@@ -68,7 +74,7 @@ def test_a_live_session_loads_as_djangos_store_loads_it() -> None:
 def test_one_statement_loads_a_session() -> None:
     key = _saved({"a": 1})
     with CaptureQueriesContext(connection) as asked:
-        sessions.SessionStore(key).load()
+        PortalStore(key).load()
     assert len(asked) == 1
     assert "identity_session" in asked[0]["sql"]
 
@@ -80,7 +86,7 @@ def test_an_expired_session_is_empty_and_forgotten(expires: timedelta) -> None:
     key = _saved({"a": 1})
     now = timezone.now()
     Session.objects.filter(session_key=key).update(expire_date=now + expires)
-    ours, django = sessions.SessionStore(key), DjangoStore(key)
+    ours, django = PortalStore(key), DjangoStore(key)
     # Django's store compares with its own clock reading; "now" for both is a moment later.
     assert ours.load() == django.load() == {}
     assert ours.session_key is None
@@ -94,12 +100,12 @@ def test_an_expired_session_is_empty_and_forgotten(expires: timedelta) -> None:
 )
 def test_a_key_no_session_has_loads_nothing(key: str) -> None:
     _saved({"a": 1})
-    assert sessions.SessionStore(key).load() == DjangoStore(key).load() == {}
+    assert PortalStore(key).load() == DjangoStore(key).load() == {}
 
 
 def test_a_changed_session_is_written_as_djangos_store_writes_it() -> None:
     key = _saved({"a": 1})
-    ours = sessions.SessionStore(key)
+    ours = PortalStore(key)
     ours["b"] = 2
     ours.save()
     assert DjangoStore(key).load() == {"a": 1, "b": 2}
@@ -159,7 +165,7 @@ def test_a_session_naming_an_unknown_backend_is_logged_out() -> None:
 
 def test_an_update_is_one_statement_and_reads_back_as_djangos() -> None:
     key = _saved({"a": 1})
-    ours = sessions.SessionStore(key)
+    ours = PortalStore(key)
     ours.load()
     ours["b"] = "å"
     ours.set_expiry(600)
@@ -175,7 +181,7 @@ def test_updating_a_session_that_is_gone_fails_as_djangos_does() -> None:
     from django.contrib.sessions.backends.base import UpdateError  # noqa: PLC0415
 
     key = _saved({"a": 1})
-    ours, django = sessions.SessionStore(key), DjangoStore(key)
+    ours, django = PortalStore(key), DjangoStore(key)
     # Both have read the session before it goes (read afterwards, it is simply a new one).
     assert ours["a"] == django["a"] == 1
     Session.objects.filter(session_key=key).delete()
@@ -188,12 +194,12 @@ def test_updating_a_session_that_is_gone_fails_as_djangos_does() -> None:
 
 
 def test_a_new_session_is_created_as_djangos_store_creates_it() -> None:
-    ours = sessions.SessionStore()
+    ours = PortalStore()
     ours["a"] = 1
     ours.save()
     assert ours.session_key is not None
     assert DjangoStore(ours.session_key).load() == {"a": 1}
-    again = sessions.SessionStore(ours.session_key)
+    again = PortalStore(ours.session_key)
     again.cycle_key()
     assert again.session_key != ours.session_key
     assert DjangoStore(again.session_key).load() == {"a": 1}
@@ -232,7 +238,7 @@ def _person_ids(key: str) -> list[int | None]:
     ids=["empty", "not a number", "none", "a list", "no person"],
 )
 def test_a_session_naming_no_person_keeps_no_persons_key(data: dict[str, Any]) -> None:
-    ours = sessions.SessionStore()
+    ours = PortalStore()
     ours.update(data)
     ours.save()
     assert ours.session_key is not None
@@ -245,13 +251,13 @@ def test_a_session_naming_no_person_keeps_no_persons_key(data: dict[str, Any]) -
 
 def test_the_persons_key_follows_the_sessions_data_as_it_is_created_updated_and_cycled() -> None:
     first, second = PersonFactory(), PersonFactory()
-    ours = sessions.SessionStore()
+    ours = PortalStore()
     ours[SESSION_KEY] = str(first.pk)
     ours.save()
     assert ours.session_key is not None
     assert _person_ids(ours.session_key) == [first.pk]
     # An update writes it too (a login in a session that had none, or another person's).
-    again = sessions.SessionStore(ours.session_key)
+    again = PortalStore(ours.session_key)
     again[SESSION_KEY] = str(second.pk)
     again.save()
     assert _person_ids(ours.session_key) == [second.pk]
@@ -268,12 +274,12 @@ def test_the_persons_key_follows_the_sessions_data_as_it_is_created_updated_and_
 
 def test_loading_a_session_keeps_its_person_for_the_request() -> None:
     person = PersonFactory(given_name="Åsa")
-    stored = sessions.SessionStore()
+    stored = PortalStore()
     stored[SESSION_KEY] = str(person.pk)
     stored.save()
     key = str(stored.session_key)
     with memo.request_scope(), CaptureQueriesContext(connection) as asked:
-        assert sessions.SessionStore(key).load() == {SESSION_KEY: str(person.pk)}
+        assert PortalStore(key).load() == {SESSION_KEY: str(person.pk)}
         found = PersonBackend().get_user(person.pk)
     assert len(asked) == 1
     assert found == person
@@ -288,7 +294,7 @@ def test_loading_a_session_keeps_its_person_for_the_request() -> None:
 def test_outside_a_request_the_backend_reads_the_person_itself() -> None:
     person = PersonFactory()
     key = _saved({SESSION_KEY: str(person.pk)})
-    sessions.SessionStore(key).load()
+    PortalStore(key).load()
     with CaptureQueriesContext(connection) as asked:
         assert PersonBackend().get_user(person.pk) == person
     assert len(asked) == 1

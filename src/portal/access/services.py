@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -30,7 +31,7 @@ from portal.access.models import Grant, Membership, Role
 from portal.audit.constants import EventType
 from portal.common import memo
 from portal.common.errors import PermissionDeniedError
-from portal.common.rows import column_list, columns, first_by, read
+from portal.common.rows import column_list, columns, converted, first_by, read
 from portal.employers.constants import CONNECTED_STATES
 from portal.employers.models import Employer
 from portal.eservices import registry
@@ -167,11 +168,27 @@ _GRANTS_IN_FORCE = (
 class _Memberships:
     """What ``_MEMBERSHIPS_SQL`` gave: the memberships as the layout shows them, their employers
     by public id, and, when it was asked about no e-service, the grants in force (e-service and
-    level) of the user memberships by employer key (``None`` when it was asked about one)."""
+    level) of the user memberships by employer key (``None`` when it was asked about one), and
+    each membership's own (``held``, in the order of ``shown``; for one e-service, at most its
+    grant)."""
 
     shown: list[LayoutMembership]
     employers: dict[UUID, Employer]
     grants: dict[int, list[tuple[str, str]]] | None
+    held: list[list[tuple[str, str]]]
+
+
+def _session_rows_key(person_id: int) -> tuple[str, int]:
+    """The key under which a request keeps the rows of ``_MEMBERSHIPS_SQL`` (about no e-service)
+    that the session's own statement read (``access.sessions``), until they are asked for."""
+    return ("access.memberships.session", person_id)
+
+
+def keep_memberships_read_with_session(person_id: int, found: list[tuple[Any, ...]]) -> None:
+    """Keep for the request the rows of ``_MEMBERSHIPS_SQL`` about no e-service, as the database
+    gave them, that the session's statement read for its person (``access.sessions``): the
+    person's memberships are then read from them rather than by a statement of their own."""
+    memo.remembered(_session_rows_key(person_id), lambda: found)
 
 
 def _memberships(person_id: int, eservice: str | None) -> _Memberships:
@@ -184,6 +201,17 @@ def _memberships(person_id: int, eservice: str | None) -> _Memberships:
 
 
 def _read_memberships(person_id: int, eservice: str | None) -> _Memberships:
+    fields = [*columns(Grant, "eservice", "level"), *Employer._meta.concrete_fields]
+    kept = memo.kept(_session_rows_key(person_id))
+    if kept is not None:
+        # The session's statement read them with every grant: a decision about one e-service
+        # is taken from there too.
+        if eservice is not None:
+            every = _memberships(person_id, None)
+            _keep_decisions(person_id, every, eservice)
+            return every
+        alias = connection.alias
+        return _built(person_id, [converted(list(row), fields, alias, 2) for row in kept], None)
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     today = ops.adapt_datefield_value(timezone.localdate())
@@ -192,31 +220,28 @@ def _read_memberships(person_id: int, eservice: str | None) -> _Memberships:
         params[:0] = [Role.USER.value, today, today]
     else:
         params[:0] = [Role.USER.value, eservice, today, today]
+    found = read(
+        Employer, _memberships_sql(one_eservice=eservice is not None), params, fields, plain=2
+    )
+    return _built(person_id, found, eservice)
+
+
+def _built(person_id: int, found: list[list[Any]], eservice: str | None) -> _Memberships:
+    """The memberships of ``_MEMBERSHIPS_SQL``'s rows (converted), read about ``eservice``."""
     fields = list(Employer._meta.concrete_fields)
     attnames = [field.attname for field in fields]
-    found = read(
-        Employer,
-        _memberships_sql(one_eservice=eservice is not None),
-        params,
-        [*columns(Grant, "eservice", "level"), *fields],
-        plain=2,
-    )
     employers: dict[UUID, Employer] = {}
-    decisions: dict[int, list[tuple[str, str | None]]] = {}
-    grants: dict[int, list[tuple[str, str]]] = {}
     shown: list[LayoutMembership] = []
+    held: list[list[tuple[str, str]]] = []
     last = None
     for membership_id, role, code, level, *values in found:
         if membership_id == last:  # another grant of the same membership
-            grants[shown[-1].employer.pk].append((code, level))
+            held[-1].append((code, level))
             continue
         last = membership_id
         employer = Employer.from_db(connection.alias, attnames, values)
         employer = employers.setdefault(employer.public_id, employer)
-        if eservice is not None:
-            decisions.setdefault(employer.pk, []).append((role, level))
-        elif code is not None:
-            grants.setdefault(employer.pk, []).append((code, level))
+        held.append([] if code is None else [(code, level)])
         shown.append(
             LayoutMembership(
                 role=role,
@@ -229,14 +254,29 @@ def _read_memberships(person_id: int, eservice: str | None) -> _Memberships:
             )
         )
     if eservice is None:
-        return _Memberships(shown=shown, employers=employers, grants=grants)
-    memberships = _Memberships(shown=shown, employers=employers, grants=None)
+        grants: dict[int, list[tuple[str, str]]] = {}
+        for membership, its in zip(shown, held, strict=True):
+            if its:
+                grants.setdefault(membership.employer.pk, []).extend(its)
+        return _Memberships(shown=shown, employers=employers, grants=grants, held=held)
+    memberships = _Memberships(shown=shown, employers=employers, grants=None, held=held)
     # The same memberships answer the layout and a decision about no e-service ...
     memo.remembered(("access.memberships", person_id, None), lambda: memberships)
     # ... and the decision about the e-service at each of their employers.
+    _keep_decisions(person_id, memberships, eservice)
+    return memberships
+
+
+def _keep_decisions(person_id: int, memberships: _Memberships, eservice: str) -> None:
+    """Keep the decision about ``eservice`` at each of the memberships' employers, as
+    ``_DECISION_SQL`` gives it: each membership's role with its grant's level for the e-service
+    (None for none, and for an administrator's membership, which holds no grants)."""
+    decisions: dict[int, list[tuple[str, str | None]]] = {}
+    for membership, its in zip(memberships.shown, memberships.held, strict=True):
+        level = next((level for code, level in its if code == eservice), None)
+        decisions.setdefault(membership.employer.pk, []).append((membership.role, level))
     for pk, decision in decisions.items():
         memo.remembered(("access.decision", person_id, pk, eservice), decision.copy)
-    return memberships
 
 
 @cache

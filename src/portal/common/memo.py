@@ -40,6 +40,12 @@ def remembered(key: Hashable, work: Callable[[], T]) -> T:
     return value
 
 
+def kept(key: Hashable) -> Any:
+    """What the request keeps under ``key``, or None: nothing is worked out."""
+    memo = _memo.get()
+    return None if memo is None else memo.get(key)
+
+
 def forget() -> None:
     """Drop every kept answer: something has changed."""
     memo = _memo.get()

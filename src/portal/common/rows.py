@@ -37,9 +37,11 @@ def _converters(field: models.Field[Any, Any], alias: str) -> tuple[Any, list[Co
     return column, [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
 
 
-def _converted(
+def converted(
     values: list[Any], fields: Sequence[models.Field[Any, Any]], alias: str, start: int = 0
 ) -> list[Any]:
+    """``values`` with those from ``start`` on converted as the model fields ``fields`` (in
+    order) are when the ORM reads them from the database ``alias``, in place."""
     connection = connections[alias]
     for index, field in enumerate(fields, start):
         column, converters = _converters(field, alias)
@@ -80,14 +82,20 @@ def read(
     fields ``fields`` in order, each value converted as the ORM converts that field's; the
     statement's first ``plain`` columns come before them, as the database gives them."""
     alias = router.db_for_read(model)
+    return [converted(list(row), fields, alias, plain) for row in fetch(alias, sql, params)]
+
+
+def fetch(alias: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a written-out statement on the database ``alias``, as the database gives them
+    (carrying a row left by ``insert_with_next_read``)."""
     connection = connections[alias]
     params = list(params)
     if getattr(connection, _DEFERRED, None) is not None:
         sql, params = _carrying_deferred(connection, sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [_converted(list(row), fields, alias, plain) for row in rows]
+        found: list[tuple[Any, ...]] = cursor.fetchall()
+    return found
 
 
 @cache
@@ -223,7 +231,7 @@ def upsert(instance: M, *, unique: Sequence[str], update: Sequence[str]) -> M:
     assert row is not None  # noqa: S101 (an INSERT ... RETURNING gives its row)
     every = list(model._meta.concrete_fields)
     return model.from_db(
-        alias, [field.attname for field in every], _converted(list(row), every, alias)
+        alias, [field.attname for field in every], converted(list(row), every, alias)
     )
 
 

@@ -414,7 +414,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-SESSION_ENGINE = "portal.identity.sessions"
+SESSION_ENGINE = "portal.access.sessions"
 # Messages ride in the session, so that no extra cookie is set.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 #: Idle timeout (the session ends after this long without a request) and absolute lifetime.

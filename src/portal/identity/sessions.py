@@ -77,15 +77,24 @@ class SessionStore(db.SessionStore):
         return Session
 
     def _get_session_from_db(self) -> Any:
-        alias = router.db_for_read(Session)
-        found = rows.instances(_read_statement(alias), [self.session_key], Session, Person)
-        if not found or found[0][0].expire_date <= timezone.now():
+        found = self._session_and_person()
+        if found is None or found[0].expire_date <= timezone.now():
             self._session_key = None
             return None
-        session, person = found[0]
+        session, person = found
         if person.pk is not None:
             memo.remembered(person_memo_key(person.pk), lambda: person)
         return session
+
+    def _session_and_person(self) -> tuple[Session, Person] | None:
+        """The session with this key, expired or not, and its person (one with no key when the
+        session names none), or None."""
+        alias = router.db_for_read(Session)
+        found = rows.instances(_read_statement(alias), [self.session_key], Session, Person)
+        if not found:
+            return None
+        session, person = found[0]
+        return session, person
 
     def create_model_instance(self, data: dict[str, Any]) -> Session:
         instance = cast("Session", super().create_model_instance(data))
