@@ -27,8 +27,9 @@ a database of its own there (``bench_load_<pid>``), and drops it afterwards.
 
    Reported per run: requests, failures (any answer but the expected one, or none), requests per
    second, exact p50, p95, p99 and max of every request's time (locust's own figures are rounded),
-   the same per request name, the commonest failures, and the machine's CPU use (the load generator
-   shares the machine with the server and the database: its CPU seconds are reported too).
+   the same per request name, the commonest failures, the machine's CPU use (the load generator
+   shares the machine with the server and the database: its CPU seconds are reported too), and
+   the clients' connections on each worker halfway through the run.
 
 Users wait BENCH_THINK_MS between tasks (default 0: each user sends its next request as soon as
 the last is answered, so that the throughput is the portal's; the latencies then include the time
@@ -317,12 +318,15 @@ class Bench:
         with (self.workdir / f"{label}-locust.log").open("wb") as log:
             locust = psutil.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
             locust_cpu = 0.0
+            split: list[int] = []
             while locust.poll() is None:
                 try:
                     times = locust.cpu_times()
                     locust_cpu = times.user + times.system
                 except psutil.NoSuchProcess:
                     break
+                if not split and time.perf_counter() - started > seconds / 2:
+                    split = self._connections_per_worker()
                 time.sleep(0.5)
         elapsed = time.perf_counter() - started
         machine_percent = psutil.cpu_percent()
@@ -354,7 +358,31 @@ class Bench:
                 "wall_s": round(elapsed, 1),
             },
             "load_average_before": round(load_before, 2),
+            # The clients' open connections on each worker halfway through the run, most first:
+            # a connection stays with its worker, and an uneven split leaves a worker's clients
+            # waiting while the other has little to do.
+            "connections_per_worker": split,
         }
+
+    def _connections_per_worker(self) -> list[int]:
+        import psutil  # noqa: PLC0415
+
+        port = int(self.base_url.rpartition(":")[2])
+        counts = []
+        for worker in self._server_processes()[1:]:
+            try:
+                found = worker.net_connections("tcp")
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            counts.append(
+                sum(
+                    1
+                    for connection in found
+                    if connection.status == psutil.CONN_ESTABLISHED
+                    and connection.laddr.port == port
+                )
+            )
+        return sorted(counts, reverse=True)
 
     def _server_processes(self) -> list[Any]:
         import psutil  # noqa: PLC0415

@@ -95,6 +95,13 @@ def test_bench_smoke_writes_every_figure_without_errors(tmp_path: Path) -> None:
     failed = {name: run["failures_seen"] for name, run in runs.items() if run["failures"]}
     assert not failed, f"failed requests: {failed}"
     assert all(run["requests"] > 0 for run in runs.values())
+    # Where the clients' connections were halfway through each run: on the two workers, at most
+    # one each per user.
+    for run in runs.values():
+        split = run["connections_per_worker"]
+        assert len(split) == 2, split
+        assert split == sorted(split, reverse=True)
+        assert 0 < sum(split) <= result["load"]["users"], split
     # The mixed run had both kinds of user (a user's e-service page, an administrator's list),
     # and the floor only the floor.
     names = {row["name"] for row in runs["mixed"]["rows"]}
