@@ -93,6 +93,31 @@ def test_the_next_read_carries_the_event(person: Any, rf: Any) -> None:
     assert len(_recorded()) == 1
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        (
+            "WITH wanted AS (SELECT %s AS id) SELECT p.id FROM identity_person p JOIN wanted w"
+            " ON w.id = p.id"
+        ),
+        (
+            "with recursive wanted(id) AS (SELECT %s) SELECT p.id FROM identity_person p"
+            " JOIN wanted w ON w.id = p.id"
+        ),
+    ],
+)
+def test_a_read_with_a_with_clause_of_its_own_carries_the_event(
+    person: Any, rf: Any, sql: str
+) -> None:
+    audit.record_read(EventType.EMPLOYER_VIEWED, request=_request(person, rf))
+    with CaptureQueriesContext(connection) as asked:
+        found = rows.read(Person, sql, [person.pk], rows.columns(Person, "id"))
+    assert found == [[person.pk]]
+    assert len(asked) == 1
+    assert "_deferred AS (INSERT INTO" in asked[0]["sql"]
+    assert len(_recorded()) == 1
+
+
 def test_any_other_statement_writes_the_event_first(person: Any, rf: Any) -> None:
     with CaptureQueriesContext(connection) as asked:
         event = audit.record_read(EventType.EMPLOYER_VIEWED, request=_request(person, rf))

@@ -320,8 +320,11 @@ def _carrying_deferred(
     instance._state.adding = False
     instance._state.db = connection.alias
     head = sql.lstrip()
-    if head[:5].upper() == "WITH ":
-        return f"WITH _deferred AS ({insert_sql}), {head[5:]}", [*values, *params]
+    # A statement with a WITH clause of its own gets the INSERT as its first part.
+    for keyword in ("WITH RECURSIVE ", "WITH "):
+        if head[: len(keyword)].upper() == keyword:
+            rest = head[len(keyword) :]
+            return f"{keyword}_deferred AS ({insert_sql}), {rest}", [*values, *params]
     return f"WITH _deferred AS ({insert_sql}) {sql}", [*values, *params]
 
 
