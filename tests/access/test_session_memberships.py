@@ -4,6 +4,8 @@ statement and the decision's give."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -78,6 +80,16 @@ def _session_of(person: Any, *, expires: timedelta = timedelta(hours=1)) -> str:
     return store.session_key
 
 
+@contextmanager
+def _from_the_session(person: Any) -> Iterator[None]:
+    """A request that has loaded ``person``'s session: what is asked inside reads nothing more."""
+    with memo.request_scope():
+        SessionStore(_session_of(person)).load()
+        with CaptureQueriesContext(connection) as asked:
+            yield
+        assert asked.captured_queries == []
+
+
 def _as_read_alone(person: Any, eservice: str | None) -> Any:
     with memo.request_scope():
         return services._read_memberships(person.pk, eservice)
@@ -87,11 +99,8 @@ def test_the_sessions_statement_gives_the_memberships_their_own_statement_gives(
     person: Any,
 ) -> None:
     alone = _as_read_alone(person, None)
-    with memo.request_scope():
-        SessionStore(_session_of(person)).load()
-        with CaptureQueriesContext(connection) as asked:
-            taken = services._memberships(person.pk, None)
-        assert asked.captured_queries == []
+    with _from_the_session(person):
+        taken = services._memberships(person.pk, None)
     assert taken == alone
     assert [m.employer.name for m in taken.shown] == [
         "Bävern AB",
@@ -111,17 +120,14 @@ def test_a_decision_taken_from_the_sessions_rows_is_the_decisions_own(
     person: Any, eservice: str
 ) -> None:
     alone = _as_read_alone(person, None)
-    with memo.request_scope():
-        SessionStore(_session_of(person)).load()
-        with CaptureQueriesContext(connection) as asked:
-            taken = services._memberships(person.pk, eservice)
-            decided = {
-                membership.employer.pk: services._roles_and_levels(
-                    person.pk, membership.employer.pk, eservice
-                )
-                for membership in taken.shown
-            }
-        assert asked.captured_queries == []
+    with _from_the_session(person):
+        taken = services._memberships(person.pk, eservice)
+        decided = {
+            membership.employer.pk: services._roles_and_levels(
+                person.pk, membership.employer.pk, eservice
+            )
+            for membership in taken.shown
+        }
     for pk, decision in decided.items():
         assert sorted(decision, key=str) == sorted(
             services._read_roles_and_levels(person.pk, pk, eservice), key=str
@@ -183,11 +189,8 @@ def test_a_session_of_nobody_keeps_no_memberships(person: Any) -> None:
 
 def test_a_person_with_no_membership_has_none(rf: Any) -> None:
     nobody = PersonFactory()
-    with memo.request_scope():
-        SessionStore(_session_of(nobody)).load()
-        with CaptureQueriesContext(connection) as asked:
-            taken = services._memberships(nobody.pk, "sick_report")
-        assert asked.captured_queries == []
+    with _from_the_session(nobody):
+        taken = services._memberships(nobody.pk, "sick_report")
     assert taken.shown == []
     assert taken.grants == {}
 
