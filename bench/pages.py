@@ -15,10 +15,19 @@ thread (``time.thread_time``), so that a change to one page shows as a change of
   journeys of several requests: a grant and its revocation, a report through the form) after 3
   unmeasured ones, taking turns with the other pages; the
   least CPU per request of the rounds is reported (what the page costs when nothing else does).
+- when the PostgreSQL server runs on this machine, the CPU its backend (the one serving the
+  bench's connection) spent on the page is measured too, from ``/proc/<pid>/schedstat``, and
+  reported the same way (``db_cpu_ms``; null when the server is elsewhere);
+- in the last round, the statements PostgreSQL planned anew although the connection had
+  prepared them (``pg_prepared_statements``: a custom plan counted after the prepared
+  statement's first five runs, when PostgreSQL settles on its generic plan or keeps planning for
+  each run's values) are counted per request (``replans``; a statement still planned on every
+  run is printed with its beginning, as a page can lose a tenth of a millisecond of the
+  database's CPU to each).
 
-The result (milliseconds of CPU and the number of SQL queries per request, by page, and both
-weighted by each page's share of the load bench's mixed workload, ``MIX``) is printed and written
-to OUT.json.
+The result (milliseconds of CPU, the number of SQL queries and of replans per request, by page,
+and each weighted by each page's share of the load bench's mixed workload, ``MIX``) is printed
+and written to OUT.json.
 """
 
 from __future__ import annotations
@@ -92,9 +101,13 @@ def main() -> None:
             result = _measure()
         finally:
             connections.close_all()
-    sys.stdout.write("    CPU  queries  page (per request)\n")
+    sys.stdout.write("    CPU   DB CPU  queries  replans  page (per request)\n")
     for page, found in result.items():
-        sys.stdout.write(f"{found['cpu_ms']:7.2f} ms {found['queries']:5.1f}  {page}\n")
+        db = "      -" if found["db_cpu_ms"] is None else f"{found['db_cpu_ms']:7.2f}"
+        sys.stdout.write(
+            f"{found['cpu_ms']:7.2f} ms {db} ms {found['queries']:5.1f}"
+            f"  {found['replans']:7.1f}  {page}\n"
+        )
     if out is not None:
         out.write_text(json.dumps(result, indent=2) + "\n")
 
@@ -114,6 +127,9 @@ def _measure() -> dict[str, dict[str, float]]:
     seed.grow(EMPLOYERS)
     pages = Pages(seed.personas(1, seed=1)).pages()
     best = dict.fromkeys(pages, float("inf"))
+    best_db = dict.fromkeys(pages, float("inf"))
+    replans: dict[str, float] = {}
+    replanned: set[str] = set()
     queries: dict[str, float] = {}
     for name, ask in pages.items():
         for _ in range(2):
@@ -121,24 +137,87 @@ def _measure() -> dict[str, dict[str, float]]:
         with CaptureQueriesContext(connection) as asked:
             ask()
         queries[name] = len(asked) / JOURNEYS.get(name, 1)
-    for _ in range(ROUNDS):
+    backend = _Backend(connection)
+    for last in [False] * (ROUNDS - 1) + [True]:
         for name, ask in pages.items():
             requests = JOURNEYS.get(name, 1)
             times = 4 if requests > 1 else 12
+            plans = backend.custom_plans() if last else {}
+            db_started = backend.cpu_ns()
             started = time.thread_time()
             for _ in range(times):
                 ask()
             spent = (time.thread_time() - started) / (times * requests) * 1000
             best[name] = min(best[name], spent)
-    result = {
-        name: {"cpu_ms": round(ms, 2), "queries": round(queries[name], 1)}
+            db_ended = backend.cpu_ns()
+            if db_started is not None and db_ended is not None:
+                best_db[name] = min(
+                    best_db[name], (db_ended - db_started) / (times * requests) / 1e6
+                )
+            if last:
+                grown = {
+                    statement: count - plans.get(statement, 0)
+                    for statement, count in backend.custom_plans().items()
+                    if count > plans.get(statement, 0)
+                }
+                replans[name] = sum(grown.values()) / (times * requests)
+                replanned.update(grown)
+    result: dict[str, dict[str, float | None]] = {
+        name: {
+            "cpu_ms": round(ms, 2),
+            "db_cpu_ms": round(best_db[name], 3) if best_db[name] != float("inf") else None,
+            "queries": round(queries[name], 1),
+            "replans": round(replans[name], 2),
+        }
         for name, ms in best.items()
     }
-    result["mixed workload (weighted)"] = {
-        figure: round(sum(share * result[name][figure] for name, share in MIX.items()), 2)
-        for figure in ("cpu_ms", "queries")
-    }
+    weighted: dict[str, float | None] = {}
+    for figure in ("cpu_ms", "db_cpu_ms", "queries", "replans"):
+        values = [(share, result[name][figure]) for name, share in MIX.items()]
+        weighted[figure] = (
+            None
+            if any(value is None for _, value in values)
+            else round(sum(share * float(value or 0) for share, value in values), 3)
+        )
+    result["mixed workload (weighted)"] = weighted
+    for statement in sorted(replanned):
+        sys.stdout.write(f"planned on every run: {statement[:150]}\n")
     return result
+
+
+class _Backend:
+    """The PostgreSQL backend serving ``connection``: its CPU so far, when the server runs on this
+    machine, and its prepared statements' custom plans so far (empty on SQLite)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.stat: Path | None = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                found = Path(f"/proc/{cursor.fetchone()[0]}/schedstat")
+            # The server's own process when it runs here (another machine's pid may exist here
+            # as some other process: only a postgres process counts).
+            comm = found.with_name("comm")
+            if found.exists() and comm.exists() and comm.read_text().startswith("postgres"):
+                self.stat = found
+
+    def cpu_ns(self) -> int | None:
+        if self.stat is None:
+            return None
+        return int(self.stat.read_text().split()[0])
+
+    def custom_plans(self) -> dict[str, int]:
+        """Custom plans made beyond the five PostgreSQL makes before it weighs the generic one,
+        by statement."""
+        if self.connection.vendor != "postgresql":
+            return {}
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, custom_plans - 5 FROM pg_prepared_statements"
+                " WHERE custom_plans > 5 AND statement NOT LIKE '%%pg_prepared_statements%%'"
+            )
+            return dict(cursor.fetchall())
 
 
 class Pages:

@@ -136,6 +136,10 @@ def test_the_page_bench_measures_every_page_of_the_mixed_workload(tmp_path: Path
         "mixed workload (weighted)",
     } <= set(figures)
     assert all(page["cpu_ms"] > 0 and page["queries"] > 0 for page in figures.values())
+    # PostgreSQL runs on this machine: its backend's CPU is measured for every page, and the
+    # statements it planned anew are counted.
+    assert all(page["db_cpu_ms"] > 0 for page in figures.values())
+    assert all(page["replans"] >= 0 for page in figures.values())
     # A list of people costs more than the floor, the same stack answering "ok" (the start page,
     # a redirect, can cost about the same), and asks the database more.
     assert figures["people: list"]["cpu_ms"] > figures["floor"]["cpu_ms"]

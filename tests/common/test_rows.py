@@ -189,3 +189,14 @@ def test_upsert_writes_a_new_row_then_updates_it_as_update_or_create_does() -> N
     assert not created
     assert (found.pk, found.token, found.data) == (other.pk, other.token, {"x": 1})
     assert Draft.objects.count() == 2
+
+
+@pytest.mark.parametrize("value", [Role.ADMINISTRATOR, "received", "sick_report"])
+def test_a_constant_of_the_code_is_written_as_a_literal(value: str) -> None:
+    assert rows.constant(value) == f"'{value}'"
+
+
+@pytest.mark.parametrize("value", ["", "O'Brien", "a b", "x'; DROP TABLE t; --", "Admin", "1a"])
+def test_anything_else_is_refused_as_a_constant(value: str) -> None:
+    with pytest.raises(ValueError, match="not a constant of the code"):
+        rows.constant(value)

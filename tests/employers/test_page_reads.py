@@ -5,14 +5,17 @@ acceptances newest first with who and how, and the open request to leave."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
+from stdnum import luhn
 
-from portal.access.models import Membership, Role
+from portal.access.models import Membership, Role, administrators_reachable
 from portal.access.templatetags.people_tags import display_name
 from portal.employers import selectors
 from portal.employers.models import DeregistrationRequest, Employer
+from portal.identity.models import Person
 from portal.terms.models import TermsAcceptance, TermsVersion
 from tests.access.world import build_world, membership
 from tests.factories import PersonFactory
@@ -158,3 +161,62 @@ def test_the_facts_are_one_statement_and_each_part_keeps_its_own_order() -> None
     # Nothing of any part: an employer of no one.
     empty = Employer.objects.create(organisation_number="5599067891", name="Tomma AB")
     assert selectors.page_facts(empty) == selectors.PageFacts([], [], None)
+
+
+def _number(n: int) -> str:
+    """A fictional, valid personal identity number, different for each ``n`` below 365 000."""
+    born = date(1940, 1, 1) + timedelta(days=n // 1000)
+    base = f"{born:%y%m%d}{n % 1000:03d}"
+    return f"{born:%Y}"[:2] + base + luhn.calc_check_digit(base)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("read", "begins"),
+    [
+        (selectors.page_facts, "SELECT 'a', ROW_NUMBER()"),
+        (administrators_reachable, 'SELECT m."id", m."employer_id"'),
+    ],
+    ids=["the employer's page", "the administrators to tell"],
+)
+def test_postgresql_plans_a_read_of_administrators_once(read: Any, begins: str) -> None:
+    """A prepared statement that reads administrators settles on one plan: with the role a
+    parameter, PostgreSQL priced its plan for any role above one for the administrators (few among
+    an employer's many users) and planned the statement anew on every run. (``make bench-pages``
+    counts such statements for every page of the mixed workload: its ``replans`` column.)"""
+    from django.db import connection  # noqa: PLC0415
+
+    # Employers as the portal has them: many people, two administrators and many users each.
+    people = Person.objects.bulk_create(
+        Person(personal_number=_number(n), given_name="Test", surname=f"Testsson {n}")
+        for n in range(4000)
+    )
+    employers = Employer.objects.bulk_create(
+        Employer(organisation_number=f"55990{n:04d}0", name=f"Bolag {n} AB") for n in range(20)
+    )
+    Membership.objects.bulk_create(
+        Membership(
+            employer=employers[n // 200],
+            person=person,
+            role=Role.ADMINISTRATOR if n % 200 < 2 else Role.USER,
+            reason="test",
+        )
+        for n, person in enumerate(people)
+    )
+    employer = employers[7]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE access_membership")
+        cursor.execute("ANALYZE identity_person")
+    assert connection.connection.prepare_threshold is not None
+    # Prepared after the threshold's runs, then five plans for the values, then three more runs.
+    for _ in range(connection.connection.prepare_threshold + 5 + 3):
+        read(employer)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            [begins + "%%"],
+        )
+        [(generic, custom)] = cursor.fetchall()
+    # The generic plan, once PostgreSQL had weighed it, for every later run.
+    assert (custom, generic) == (5, 3)

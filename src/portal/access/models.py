@@ -102,10 +102,12 @@ class Membership(models.Model):
 #: The employer's administrators in force with their people, by membership, as
 #: ``Membership.objects.active().filter(employer=..., role=ADMINISTRATOR).select_related("person")
 #: .order_by("pk")`` (``.exclude(person=...)`` with the last condition); every change of access
-#: asks it, to tell the others (tests/access/test_layout_queries.py holds it to the ORM).
+#: asks it, to tell the others (tests/access/test_layout_queries.py holds it to the ORM). The
+#: role is written in (``rows.constant``): administrators are few, and with the role a parameter
+#: PostgreSQL planned the statement anew on every run.
 _ADMINISTRATORS_SQL = (
     "SELECT {m}, {p} FROM access_membership m JOIN identity_person p ON p.id = m.person_id"
-    " WHERE m.employer_id = %s AND m.role = %s"
+    " WHERE m.employer_id = %s AND m.role = {administrator}"
     " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
     " AND (m.valid_until IS NULL OR m.valid_until > %s){leaving_out}"
     " ORDER BY m.id"
@@ -119,16 +121,17 @@ def administrators_reachable(
     person who made the change), with their people loaded."""
     from django.db import connection  # noqa: PLC0415
 
-    from portal.common.rows import column_list, instances  # noqa: PLC0415
+    from portal.common.rows import column_list, constant, instances  # noqa: PLC0415
 
     person_model = Membership.person.field.related_model
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params: list[object] = [employer.pk, Role.ADMINISTRATOR.value, now, now]
+    params: list[object] = [employer.pk, now, now]
     if leaving_out is not None:
         params.append(leaving_out.pk)
     sql = _ADMINISTRATORS_SQL.format(
         m=column_list(Membership, "m"),
         p=column_list(person_model, "p"),
+        administrator=constant(Role.ADMINISTRATOR),
         leaving_out=" AND m.person_id <> %s" if leaving_out is not None else "",
     )
     found = []

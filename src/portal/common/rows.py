@@ -13,6 +13,7 @@ for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -23,6 +24,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
 
 M = TypeVar("M", bound=models.Model)
+
+#: What a constant written into a statement may be: a choice's value as the code names it.
+_CONSTANT = re.compile(r"[a-z][a-z0-9_]*")
 
 #: A column's value as the database gives it, to what the field holds (``apply_converters``).
 Converter = Callable[[Any, Any, Any], Any]
@@ -35,6 +39,22 @@ def _converters(field: models.Field[Any, Any], alias: str) -> tuple[Any, list[Co
     connection = connections[alias]
     column = field.get_col(field.model._meta.db_table)
     return column, [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
+
+
+def constant(value: str) -> str:
+    """A constant of the code (a choice's value, such as a role), as an SQL string literal.
+
+    Values from outside are always parameters. A constant that decides how many rows a part of a
+    statement finds (administrators are few among memberships, users many) is written into the
+    statement instead, so that PostgreSQL's plan for the prepared statement is made for it: with
+    a parameter, the plan made for any value can price itself above one made for the value, and
+    PostgreSQL then plans the statement anew on every run (docs/performance.md). Only lowercase
+    names pass, so nothing that needs quoting can get in."""
+    text = str(value)
+    if not _CONSTANT.fullmatch(text):
+        msg = f"not a constant of the code to write into a statement: {text!r}"
+        raise ValueError(msg)
+    return f"'{text}'"
 
 
 def converted(

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from portal.access.models import Membership, Role
-from portal.common.rows import columns, read
+from portal.common.rows import columns, constant, read
 from portal.employers.models import DeregistrationRequest, Employer
 from portal.identity.eidas_identifiers import masked_identity
 from portal.identity.models import Person
@@ -32,14 +32,20 @@ from portal.terms.models import TermsAcceptance, TermsVersion
 #:
 #: Columns: part, number, given name, surname, personal number, eIDAS identifier (the people's),
 #: version, accepted at, channel (the acceptances'), received on (the request's).
+#:
+#: The role and the states are the code's constants, written into the statement (``rows.constant``)
+#: rather than sent as parameters: PostgreSQL then plans the prepared statement once for them.
+#: With parameters its generic plan could not know that administrators are few among an
+#: employer's memberships, priced itself above a plan made for the values, and PostgreSQL planned
+#: the statement anew on every run (some 0.4 ms of the database's CPU for each employer's page).
 _PAGE_FACTS_SQL = (
-    "SELECT 'a', ROW_NUMBER() OVER (ORDER BY p.surname, m.id),"
+    "SELECT 'a', ROW_NUMBER() OVER (ORDER BY p.surname, m.id),"  # noqa: S608 (constants)
     " p.given_name, p.surname, p.personal_number, p.eidas_identifier, NULL, NULL, NULL,"
     # Typed, so that PostgreSQL gives the column the third part's type (an untyped NULL in
     # the first two would make it text).
     " CAST(NULL AS DATE)"
     " FROM access_membership m JOIN identity_person p ON p.id = m.person_id"
-    " WHERE m.employer_id = %s AND m.role = %s"
+    f" WHERE m.employer_id = %s AND m.role = {constant(Role.ADMINISTRATOR)}"
     " AND m.ended_at IS NULL AND m.suspended_at IS NULL AND m.valid_from <= %s"
     " AND (m.valid_until IS NULL OR m.valid_until > %s)"
     " UNION ALL"
@@ -50,7 +56,9 @@ _PAGE_FACTS_SQL = (
     " WHERE a.employer_id = %s"
     " UNION ALL"
     " SELECT 'd', 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, received_on"
-    " FROM employers_deregistrationrequest WHERE employer_id = %s AND state IN (%s, %s)"
+    " FROM employers_deregistrationrequest WHERE employer_id = %s AND state IN"
+    f" ({constant(DeregistrationRequest.State.RECEIVED)},"
+    f" {constant(DeregistrationRequest.State.HELD)})"
     " ORDER BY 1, 2"
 )
 
@@ -87,20 +95,10 @@ def page_facts(employer: Employer) -> PageFacts:
     """The employer's administrators, acceptances of the terms and open request to leave, read in
     one statement (``_PAGE_FACTS_SQL``)."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    held = DeregistrationRequest.State
     rows = read(
         Employer,
         _PAGE_FACTS_SQL,
-        [
-            employer.pk,
-            Role.ADMINISTRATOR.value,
-            now,
-            now,
-            employer.pk,
-            employer.pk,
-            held.RECEIVED.value,
-            held.HELD.value,
-        ],
+        [employer.pk, now, now, employer.pk, employer.pk],
         # The part and the number need no conversion; each other column is converted as the
         # field it reads.
         [
