@@ -26,6 +26,12 @@ def test_coordination_numbers_are_masked() -> None:
     )
 
 
+def test_the_shortest_eidas_identifier_is_masked_and_shorter_text_is_kept() -> None:
+    assert mask_identity_numbers("DE/SE/1") == "DE/SE/****"
+    assert mask_identity_numbers("GET") == "GET"
+    assert mask_identity_numbers("E/SE/1") == "E/SE/1"
+
+
 def test_other_numbers_stay_readable() -> None:
     text = "order 1764331200 took 1234567890 ms; org 556677-8899; amount 19121212-1213"
     assert mask_identity_numbers(text) == text
