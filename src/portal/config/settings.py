@@ -393,6 +393,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 elif _database["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that makes no round trip while the connection is
+    # quiet (portal/common/postgresql/base.py).
+    _database["ENGINE"] = "portal.common.postgresql"
     _database.setdefault("OPTIONS", {})
     _database["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     # Parameters sent apart from the statement (the extended protocol) rather than quoted into

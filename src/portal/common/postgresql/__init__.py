@@ -1,0 +1,1 @@
+"""The portal's database backend for PostgreSQL (``DATABASES["default"]["ENGINE"]``)."""
