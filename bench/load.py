@@ -312,6 +312,7 @@ class Bench:
         ]  # fmt: skip
         server = self._server_processes()
         server_cpu = _cpu_seconds(server)
+        database_cpu = _database_cpu()
         psutil.cpu_percent()
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
@@ -339,6 +340,7 @@ class Bench:
             raise RuntimeError(msg)
         summary = _summary(json.loads(timings.read_text()), seconds)
         server_cpu = _cpu_seconds(server) - server_cpu
+        database_cpu_s = _database_cpu_since(database_cpu)
         return {
             **summary,
             "locust_requests_per_second": _locust_rps(Path(f"{prefix}_stats.csv")),
@@ -352,6 +354,14 @@ class Bench:
                 "server_cpu_ms_per_request": (
                     round(server_cpu * 1000 / summary["requests"], 2)
                     if summary["requests"]
+                    else None
+                ),
+                # What PostgreSQL's processes spent (its backends, its writers, autovacuum), when
+                # the server runs on this machine: null otherwise.
+                "database_cpu_s": None if database_cpu_s is None else round(database_cpu_s, 1),
+                "database_cpu_ms_per_request": (
+                    round(database_cpu_s * 1000 / summary["requests"], 2)
+                    if database_cpu_s is not None and summary["requests"]
                     else None
                 ),
                 "locust_cpu_s": round(locust_cpu, 1),
@@ -404,6 +414,32 @@ def _cpu_seconds(processes: list[Any]) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+def _database_cpu() -> dict[int, float] | None:
+    """The CPU seconds of each PostgreSQL process on this machine (the server's own processes,
+    which call themselves ``postgres``), or None when there is none to see."""
+    import psutil  # noqa: PLC0415
+
+    found: dict[int, float] = {}
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] != "postgres":
+            continue
+        try:
+            times = process.cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found[process.pid] = times.user + times.system
+    return found or None
+
+
+def _database_cpu_since(before: dict[int, float] | None) -> float | None:
+    """What PostgreSQL's processes spent since ``before`` (a process begun since counts whole;
+    one that ended since is not seen, and the server's connections outlive a run)."""
+    after = _database_cpu()
+    if before is None or after is None:
+        return None
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _percentile(ordered: list[float], share: float) -> float:

@@ -491,7 +491,7 @@ def _print_load(load: dict[str, Any]) -> None:
     write(
         f"{'run':<12} {'employers':>9} {'requests':>8} {'failed':>6} {'req/s':>7} "
         f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'CPU':>4} {'locust':>6} "
-        f"{'cpu ms/req':>10} {'load':>5} {'conns':>7}\n"
+        f"{'cpu ms/req':>10} {'db ms/req':>9} {'load':>5} {'conns':>7}\n"
     )
     for name, run in load["runs"].items():
         cpu = run["cpu"]
@@ -500,14 +500,16 @@ def _print_load(load: dict[str, Any]) -> None:
             f"{run['rps']:>7} {run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7} "
             f"{run['max_ms']:>7} {cpu['machine_percent']:>3.0f}% "
             f"{cpu['locust_cpu_s'] / max(cpu['wall_s'], 0.1) / cpu['cores']:>6.0%} "
-            f"{cpu.get('server_cpu_ms_per_request')!s:>10} {run['load_average_before']:>5} "
+            f"{cpu.get('server_cpu_ms_per_request')!s:>10} "
+            f"{cpu.get('database_cpu_ms_per_request') or '-'!s:>9} {run['load_average_before']:>5} "
             f"{'/'.join(map(str, run.get('connections_per_worker') or [])) or '-':>7}\n"
         )
         for failure in run["failures_seen"][:3]:
             write(f"  {failure['occurrences']} x {failure['request']}: {failure['error']}\n")
     write(
         "CPU = the machine's use during the run; locust = the load generator's share of the "
-        "machine; cpu ms/req = the web server's CPU time per request; load = the machine's load "
+        "machine; cpu ms/req = the web server's CPU time per request; db ms/req = PostgreSQL's "
+        "(when it runs on this machine); load = the machine's load "
         "average before the run (other work on the machine slows every figure but cpu ms/req); "
         "conns = the clients' connections on each worker halfway through the run\n"
     )

@@ -95,6 +95,8 @@ def test_bench_smoke_writes_every_figure_without_errors(tmp_path: Path) -> None:
     failed = {name: run["failures_seen"] for name, run in runs.items() if run["failures"]}
     assert not failed, f"failed requests: {failed}"
     assert all(run["requests"] > 0 for run in runs.values())
+    # PostgreSQL runs on this machine: what its processes spent is measured for every run.
+    assert all(run["cpu"]["database_cpu_ms_per_request"] > 0 for run in runs.values())
     # Where the clients' connections were halfway through each run: on the two workers, at most
     # one each per user.
     for run in runs.values():
