@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connections
 from django.db.backends.postgresql import base as django_base
@@ -116,4 +117,17 @@ def test_a_connection_with_something_unread_asks_the_server(
         assert time.monotonic() < deadline, "the notification never reached the socket"
         assert alone.is_usable()
         time.sleep(0.01)
+    assert round_trips == [alone]
+
+
+def test_a_connection_without_a_socket_to_look_at_is_asked(
+    alone: Any, round_trips: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost() -> int:
+        msg = "the connection is lost"
+        raise psycopg.OperationalError(msg)
+
+    monkeypatch.setattr(alone.connection, "fileno", lost)
+    # Django's SELECT 1 decides (here the connection still answers).
+    assert alone.is_usable()
     assert round_trips == [alone]

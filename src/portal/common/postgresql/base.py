@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import select
 
+import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 
@@ -27,9 +28,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection is None or connection.closed or connection.broken:
             return False
-        if connection.info.transaction_status in _QUIET and not _readable(connection.fileno()):
-            return True
-        return bool(super().is_usable())
+        try:
+            quiet = connection.info.transaction_status in _QUIET and not _readable(
+                connection.fileno()
+            )
+        except psycopg.Error:
+            # No socket to look at (the connection is lost): Django's check says so.
+            quiet = False
+        return quiet or bool(super().is_usable())
 
 
 def _readable(fd: int) -> bool:
